@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes of the wire contract with their HTTP status. Codes listed in PROTOCOL.md
+ * are public; the others are additions of ours and follow the same shape.
+ */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  receipt_malformed: 400,
+  challenge_invalid: 401,
+  signature_invalid: 401,
+  certificate_untrusted: 401,
+  certificate_expired: 401,
+  certificate_revoked: 401,
+  certificate_not_for_authentication: 401,
+  session_invalid: 401,
+  kiosk_unauthorized: 401,
+  resident_not_found: 403,
+  issuance_restricted: 403,
+  not_found: 404,
+  receipt_not_found: 404,
+  method_not_allowed: 405,
+  invalid_state: 409,
+  issuance_in_progress: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const;
+
+/** Every stable error code. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Zod schema of an error code. */
+export const errorCodeSchema = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
+
+/** The body of every error response. */
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+/** The body of every error response. */
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** Codes that only the applicant socket uses (sent in `{"type":"error"}` messages). */
+export const SOCKET_ERROR_CODES = [
+  'authentication_failed',
+  'device_unknown',
+  'authentication_timeout',
+  'invalid_message',
+  'signature_invalid',
+  'not_found',
+  'invalid_state',
+] as const;
+/** A socket error code. */
+export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];
+
+/** WebSocket close code for a failed or missing device authentication. */
+export const SOCKET_CLOSE_UNAUTHORIZED = 4401;

@@ -1,0 +1,7 @@
+/** Public surface of the shared contract package. */
+export * from './receipt-number.ts';
+export * from './signed-texts.ts';
+export * from './contract/errors.ts';
+export * from './contract/catalog.ts';
+export * from './contract/http.ts';
+export * from './contract/applicant-socket.ts';

@@ -1,0 +1,53 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { runAdmin } from './admin-command.ts';
+import { runServe } from './serve-command.ts';
+
+const USAGE = `usage:
+  issuance-server serve --data-dir DIR [--host H] [--port P] [--tls-cert F --tls-key F] [--public-url URL]
+                        [--font F] [--receipt-validity-hours N] [--confirmation-timeout-seconds N]
+                        [--print-timeout-seconds N] [--log-level L]
+  issuance-server admin --data-dir DIR init --municipality-code CODE --municipality-name NAME
+  issuance-server admin --data-dir DIR trust-anchor add FILE
+  issuance-server admin --data-dir DIR crl import FILE
+  issuance-server admin --data-dir DIR residents import FILE.csv
+  issuance-server admin --data-dir DIR card link --resident ID --certificate FILE
+  issuance-server admin --data-dir DIR kiosk register --name NAME --location TEXT
+  issuance-server admin --data-dir DIR audit verify`;
+
+/** A command-line mistake: shown with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'serve') return runServe(rest);
+  if (command === 'admin') return runAdmin(rest);
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+}
+
+/** Parses options strictly; unknown options are usage errors. */
+export function parseOptions<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`error: ${(e as Error).message}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,63 @@
+import { defaultServerConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { startServer } from '../server.ts';
+import { parseOptions, UsageError } from './main.ts';
+
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
+/** `serve`: runs the server until SIGINT/SIGTERM; prints `listening on <url>` once ready. */
+export async function runServe(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, {
+    'data-dir': { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'public-url': { type: 'string' },
+    font: { type: 'string' },
+    'receipt-validity-hours': { type: 'string' },
+    'confirmation-timeout-seconds': { type: 'string' },
+    'print-timeout-seconds': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (!values['data-dir']) throw new UsageError('--data-dir is required');
+  if (!!values['tls-cert'] !== !!values['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
+  const config = defaultServerConfig(values['data-dir']);
+  if (values.host) config.host = values.host;
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${values.port}"`);
+    config.port = port;
+  }
+  if (values['tls-cert'] && values['tls-key']) config.tls = { certPath: values['tls-cert'], keyPath: values['tls-key'] };
+  if (values['public-url']) config.publicUrl = values['public-url'];
+  if (values.font) config.fontPath = values.font;
+  if (values['log-level']) config.logLevel = values['log-level'];
+  const hours = positiveNumber('receipt-validity-hours', values['receipt-validity-hours']);
+  if (hours) config.receiptValidityMs = hours * 3600_000;
+  const confirm = positiveNumber('confirmation-timeout-seconds', values['confirmation-timeout-seconds']);
+  if (confirm) config.confirmationTimeoutMs = confirm * 1000;
+  const print = positiveNumber('print-timeout-seconds', values['print-timeout-seconds']);
+  if (print) config.printTimeoutMs = print * 1000;
+
+  const log = createLogger(config.logLevel);
+  const server = await startServer(config, log);
+  if (!server.context.stores.residents.municipality()) {
+    log.warn('the data directory is not initialised; run `issuance-server admin --data-dir DIR init ...`');
+  }
+  console.log(`listening on ${server.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  log.flush();
+  return 0;
+}

@@ -1,0 +1,162 @@
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { createHash, webcrypto } from 'node:crypto';
+import { ServiceError } from './service-error.ts';
+
+pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'] }));
+
+const KEY_USAGE_OID = '2.5.29.15';
+const BASIC_CONSTRAINTS_OID = '2.5.29.19';
+const CERTIFICATE_POLICIES_OID = '2.5.29.32';
+/** JPKI signature-certificate policy (jpki-card.md §7.2); such a certificate never logs in. */
+const JPKI_SIGN_POLICY_OID = '1.2.392.200149.8.5.1.1.20';
+const DIGITAL_SIGNATURE_BIT = 0x80;
+const NON_REPUDIATION_BIT = 0x40;
+
+/** Lowercase hex of a serial number without leading zeros, as stored for CRL lookups. */
+export function normalizeSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+(?=.)/, '');
+}
+
+/** SHA-256 of bytes as lowercase hex. */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Decodes PEM (the first block of the given label) or returns DER unchanged. */
+export function pemOrDer(bytes: Buffer, label: string): Buffer {
+  const text = bytes.toString('latin1');
+  const m = new RegExp(`-----BEGIN ${label}-----([^-]+)-----END ${label}-----`).exec(text);
+  if (m) return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+  if (text.includes('-----BEGIN')) throw new Error(`expected a PEM block "${label}"`);
+  return bytes;
+}
+
+/** Parses an X.509 certificate from DER; throws a plain Error on garbage. */
+export function parseCertificate(der: Uint8Array): pkijs.Certificate {
+  try {
+    return pkijs.Certificate.fromBER(der);
+  } catch (e) {
+    throw new Error(`not a DER X.509 certificate (${(e as Error).message})`);
+  }
+}
+
+/** A distinguished name as readable text, e.g. `C=JP, O=JPKI-TEST, OU=...`. */
+export function dnText(name: pkijs.RelativeDistinguishedNames): string {
+  const short: Record<string, string> = { '2.5.4.6': 'C', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.3': 'CN', '2.5.4.7': 'L', '2.5.4.8': 'ST' };
+  return name.typesAndValues.map((tv) => `${short[tv.type] ?? tv.type}=${String(tv.value.valueBlock.value)}`).join(', ');
+}
+
+/** The serial number of a certificate, normalised. */
+export function certificateSerial(cert: pkijs.Certificate): string {
+  return normalizeSerial(Buffer.from(cert.serialNumber.valueBlock.valueHexView).toString('hex'));
+}
+
+/** DER bytes of a parsed certificate. */
+export function certificateDer(cert: pkijs.Certificate): Buffer {
+  return Buffer.from(cert.toSchema().toBER(false));
+}
+
+function keyUsageByte(cert: pkijs.Certificate): number | null {
+  const ext = cert.extensions?.find((e) => e.extnID === KEY_USAGE_OID);
+  if (!ext) return null;
+  const bits = ext.parsedValue as asn1js.BitString | undefined;
+  return bits?.valueBlock.valueHexView[0] ?? 0;
+}
+
+/** Why a certificate cannot serve for JPKI user authentication, or null when it can. */
+export function notForAuthenticationReason(cert: pkijs.Certificate): string | null {
+  const usage = keyUsageByte(cert);
+  if (usage !== null && (usage & DIGITAL_SIGNATURE_BIT) === 0) return 'key usage lacks digitalSignature';
+  if (usage !== null && (usage & NON_REPUDIATION_BIT) !== 0) return 'key usage marks a signature (署名用) certificate';
+  const bc = cert.extensions?.find((e) => e.extnID === BASIC_CONSTRAINTS_OID)?.parsedValue as pkijs.BasicConstraints | undefined;
+  if (bc?.cA) return 'a CA certificate cannot log in';
+  const policies = cert.extensions?.find((e) => e.extnID === CERTIFICATE_POLICIES_OID)?.parsedValue as pkijs.CertificatePolicies | undefined;
+  if (policies?.certificatePolicies.some((p) => p.policyIdentifier === JPKI_SIGN_POLICY_OID)) return 'signature-certificate policy';
+  return null;
+}
+
+/** A trust anchor parsed once. */
+interface ParsedAnchor {
+  sha256: string;
+  cert: pkijs.Certificate;
+}
+
+/** Result of a successful check: who issued it, for the revocation lookup and card link. */
+export interface VerifiedCertificate {
+  sha256: string;
+  serial: string;
+  subject: string;
+  anchorSha256: string;
+  notAfter: Date;
+}
+
+/** Checks JPKI authentication certificates against configured anchors and CRLs (DESIGN.md, Security rules). */
+export class CertificateVerifier {
+  private parsed: ParsedAnchor[] = [];
+  private parsedKey = '';
+
+  constructor(
+    private readonly anchors: () => { sha256: string; der: Buffer }[],
+    private readonly isRevoked: (anchorSha256: string, serial: string) => boolean,
+  ) {}
+
+  private currentAnchors(): ParsedAnchor[] {
+    const list = this.anchors();
+    const key = list.map((a) => a.sha256).join(',');
+    if (key !== this.parsedKey) {
+      this.parsed = list.map((a) => ({ sha256: a.sha256, cert: parseCertificate(a.der) }));
+      this.parsedKey = key;
+    }
+    return this.parsed;
+  }
+
+  /** Usage, chain, validity and revocation, each failing with its contract code. */
+  async verify(der: Uint8Array, now: Date): Promise<VerifiedCertificate> {
+    const cert = parseCertificate(der);
+    const usageProblem = notForAuthenticationReason(cert);
+    if (usageProblem) throw new ServiceError('certificate_not_for_authentication', `certificate is not for user authentication: ${usageProblem}`);
+
+    const notBefore = cert.notBefore.value;
+    const notAfter = cert.notAfter.value;
+    // Validate the chain at a moment inside the leaf's validity, so that an expired but
+    // genuine certificate is reported as expired rather than untrusted.
+    const checkDate = new Date(Math.min(Math.max(now.getTime(), notBefore.getTime()), notAfter.getTime()));
+    const anchors = this.currentAnchors();
+    const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: anchors.map((a) => a.cert), certs: [cert], checkDate });
+    const chain = await engine.verify().catch((e: unknown) => ({ result: false, resultMessage: String(e), certificatePath: undefined }));
+    const root = chain.certificatePath?.at(-1);
+    const anchor = root && anchors.find((a) => a.sha256 === sha256Hex(certificateDer(root)));
+    if (!chain.result || !anchor) {
+      throw new ServiceError('certificate_untrusted', 'certificate does not chain to a configured JPKI trust anchor');
+    }
+    if (now < notBefore) throw new ServiceError('certificate_expired', `certificate is not valid before ${notBefore.toISOString()}`);
+    if (now > notAfter) throw new ServiceError('certificate_expired', `certificate expired at ${notAfter.toISOString()}`);
+
+    const serial = certificateSerial(cert);
+    if (this.isRevoked(anchor.sha256, serial)) throw new ServiceError('certificate_revoked', 'certificate has been revoked');
+    return { sha256: sha256Hex(der), serial, subject: dnText(cert.subject), anchorSha256: anchor.sha256, notAfter };
+  }
+
+  /** Parses a CRL and checks it was signed by one of the anchors. */
+  async parseCrl(der: Uint8Array): Promise<{ anchorSha256: string; thisUpdate: Date; nextUpdate: Date | null; serials: string[] }> {
+    let crl: pkijs.CertificateRevocationList;
+    try {
+      crl = pkijs.CertificateRevocationList.fromBER(der);
+    } catch (e) {
+      throw new Error(`not a DER X.509 CRL (${(e as Error).message})`);
+    }
+    for (const a of this.currentAnchors()) {
+      if (!crl.issuer.isEqual(a.cert.subject)) continue;
+      if (await crl.verify({ issuerCertificate: a.cert }).catch(() => false)) {
+        return {
+          anchorSha256: a.sha256,
+          thisUpdate: crl.thisUpdate.value,
+          nextUpdate: crl.nextUpdate?.value ?? null,
+          serials: (crl.revokedCertificates ?? []).map((r) => normalizeSerial(Buffer.from(r.userCertificate.valueBlock.valueHexView).toString('hex'))),
+        };
+      }
+    }
+    throw new Error(`CRL issuer ${dnText(crl.issuer)} is not a configured trust anchor, or its signature does not verify`);
+  }
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { loadFontBytes } from '../../src/documents/font-source.ts';
+import { renderJuminhyo, type JuminhyoDocumentInput } from '../../src/documents/juminhyo-document.ts';
+
+const run = promisify(execFile);
+
+const DOMICILE = '東京都千代田区千代田一丁目1番地';
+
+function household(overrides: Partial<JuminhyoDocumentInput> = {}): JuminhyoDocumentInput {
+  return {
+    municipality: { code: '999991', name: 'テスト市' },
+    address: 'テスト県テスト市中央町二丁目3番4号',
+    householdHeadName: '山田 太郎',
+    entries: [
+      { name: '山田 太郎', nameKana: 'やまだ たろう', birthDate: '1985-04-12', sex: '1', relationshipToHead: '世帯主', domicile: DOMICILE, domicileHead: '山田 太郎' },
+      { name: '山田 花子', nameKana: 'やまだ はなこ', birthDate: '1989-01-07', sex: '2', relationshipToHead: '妻', domicile: DOMICILE, domicileHead: '山田 太郎' },
+      { name: '山田 翔', nameKana: 'やまだ しょう', birthDate: '2019-05-01', sex: '9', relationshipToHead: '子', domicile: DOMICILE, domicileHead: '山田 太郎' },
+    ],
+    options: { scope: 'household', includeDomicile: true, includeRelationship: true },
+    copies: 1,
+    issuedAt: new Date('2026-11-23T22:00:00Z'), // already 2026-11-24 in Japan
+    verificationCode: 'K7QM-2XWD-9HFA-3TRC',
+    verificationUrl: 'https://cert.example.lg.jp/verify/K7QM-2XWD-9HFA-3TRC',
+    ...overrides,
+  };
+}
+
+describe('documents/juminhyo-document', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let font: Uint8Array;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'juminhyo-test-'));
+    font = await loadFontBytes();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function renderToFile(name: string, input: JuminhyoDocumentInput): Promise<{ path: string; bytes: Uint8Array; text: string }> {
+    const bytes = await renderJuminhyo(input, font);
+    const path = join(dir, `${name}.pdf`);
+    writeFileSync(path, bytes);
+    const { stdout: text } = await run('pdftotext', ['-layout', path, '-']);
+    return { path, bytes, text };
+  }
+
+  it('renders a household of 3 as extractable text on A4, one page per copy', async () => {
+    const { path, bytes, text } = await renderToFile('household', household({ copies: 2 }));
+    for (const s of ['テスト市', '住民票の写し', '(世帯全員)', '住所', 'テスト県テスト市中央町二丁目3番4号', '世帯主',
+      '山田 太郎', '山田 花子', '山田 翔', 'やまだ はなこ', '昭和60年4月12日', '昭和64年1月7日', '令和元年5月1日',
+      '男', '女', '—', '続柄', '本籍', DOMICILE, '筆頭者',
+      'この写しは、住民票の原本と相違ないことを証明する。', '令和8年11月24日 (2026-11-24)', 'テスト市長', '(公印省略)',
+      '検証コード', 'K7QM-2XWD-9HFA-3TRC', 'https://cert.example.lg.jp/verify/K7QM-2XWD-9HFA-3TRC',
+      '(2通のうち 1通目)', '(2通のうち 2通目)']) {
+      assert.ok(text.includes(s), `missing ${JSON.stringify(s)} in:\n${text}`);
+    }
+    assert.ok(!text.includes('1/2'), 'copies are originals, not numbered pages');
+    assert.ok(!text.includes('記載省略'));
+    assert.ok(bytes.byteLength < 100_000, `${bytes.byteLength} bytes`);
+
+    const { stdout: info } = await run('pdfinfo', [path]);
+    assert.match(info, /^Pages:\s+2$/m);
+    assert.match(info, /^Page size:\s+595\.2\d x 841\.8\d pts \(A4\)$/m);
+    assert.match(info, /^Title:\s+住民票の写し$/m);
+
+    const { stdout: fonts } = await run('pdffonts', [path]);
+    assert.match(fonts, /\+IPAexMincho\s+CID TrueType\s+Identity-H\s+yes yes yes/, 'one embedded subset font with ToUnicode');
+
+    // No QR decoder on the machine: settle for the QR image being on every page.
+    const { stdout: images } = await run('pdfimages', ['-list', path]);
+    const imageRows = images.split('\n').filter((l) => /^\s*\d+\s+\d+\s+image\b/.test(l));
+    assert.deepEqual(imageRows.map((l) => l.trim().split(/\s+/)[0]), ['1', '2']);
+
+    await run('pdftoppm', ['-png', '-r', '50', path, join(dir, 'page')]);
+    const pngs = readdirSync(dir).filter((f) => f.startsWith('page') && f.endsWith('.png')).sort();
+    assert.equal(pngs.length, 2);
+    for (const png of pngs) {
+      const data = readFileSync(join(dir, png));
+      assert.ok(data.byteLength > 1000);
+      assert.equal(data.subarray(1, 4).toString('latin1'), 'PNG');
+    }
+  });
+
+  it('omits relationship, domicile and domicile head when not chosen, and says so', async () => {
+    const input = household({
+      options: { scope: 'self', includeDomicile: false, includeRelationship: false },
+      entries: household().entries.slice(0, 1),
+    });
+    const { path, text } = await renderToFile('self', input);
+    assert.ok(text.includes('(世帯一部)'));
+    assert.ok(text.includes('本籍・筆頭者の記載省略'));
+    assert.ok(!text.includes(DOMICILE));
+    assert.ok(!text.includes('筆頭者 '), 'no domicile head row');
+    assert.ok(!/本籍\s/.test(text.replace('本籍・筆頭者の記載省略', '')), 'no domicile row');
+    assert.ok(!text.includes('続柄'));
+    assert.ok(!text.includes('(1通のうち'));
+    const { stdout: info } = await run('pdfinfo', [path]);
+    assert.match(info, /^Pages:\s+1$/m);
+  });
+
+  it('keeps a household of 8 on one page per copy', async () => {
+    const base = household().entries;
+    const entries = Array.from({ length: 8 }, (_, i) => ({ ...base[i % 3]!, name: `山田 ${'一二三四五六七八'[i]}郎` }));
+    const { path, text } = await renderToFile('eight', household({ entries }));
+    for (const e of entries) assert.ok(text.includes(e.name), e.name);
+    const { stdout: info } = await run('pdfinfo', [path]);
+    assert.match(info, /^Pages:\s+1$/m);
+  });
+
+  it('gives the same bytes for the same input, with issuedAt as the PDF dates', async () => {
+    const a = await renderJuminhyo(household(), font);
+    const b = await renderJuminhyo(household(), font);
+    assert.deepEqual(Buffer.from(a), Buffer.from(b));
+    // The parsed font is shared between renders; concurrent renders must not disturb each other.
+    const parallel = await Promise.all([1, 2, 3, 4].map(() => renderJuminhyo(household(), font)));
+    for (const p of parallel) assert.deepEqual(Buffer.from(p), Buffer.from(a));
+    const path = join(dir, 'dates.pdf');
+    writeFileSync(path, a);
+    const { stdout: info } = await run('pdfinfo', ['-isodates', path]);
+    assert.match(info, /^CreationDate:\s+2026-11-23T22:00:00(Z|\+00)/m);
+    assert.match(info, /^ModDate:\s+2026-11-23T22:00:00(Z|\+00)/m);
+  });
+
+  it('refuses characters the font cannot draw and bad copy counts', async () => {
+    const bad = household();
+    bad.entries[0] = { ...bad.entries[0]!, name: '山田 \u{1F600}' };
+    await assert.rejects(renderJuminhyo(bad, font), /no glyph/);
+    await assert.rejects(renderJuminhyo(household({ copies: 0 }), font), RangeError);
+    await assert.rejects(renderJuminhyo(household({ entries: [] }), font), RangeError);
+  });
+});

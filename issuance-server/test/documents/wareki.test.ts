@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { toIsoDateJst, toWareki } from '../../src/documents/wareki.ts';
+
+describe('documents/wareki', () => {
+  it('switches era on the first day of each era, with 元年 for year 1', () => {
+    const cases: [string, string][] = [
+      ['1868-10-23', '明治元年10月23日'],
+      ['1912-07-29', '明治45年7月29日'],
+      ['1912-07-30', '大正元年7月30日'],
+      ['1926-12-24', '大正15年12月24日'],
+      ['1926-12-25', '昭和元年12月25日'],
+      ['1989-01-07', '昭和64年1月7日'],
+      ['1989-01-08', '平成元年1月8日'],
+      ['2019-04-30', '平成31年4月30日'],
+      ['2019-05-01', '令和元年5月1日'],
+      ['1985-04-12', '昭和60年4月12日'],
+      ['2026-11-24', '令和8年11月24日'],
+    ];
+    for (const [iso, wareki] of cases) assert.equal(toWareki(iso), wareki, iso);
+  });
+
+  it('takes the Asia/Tokyo calendar date of an instant', () => {
+    // 15:00 UTC is already the next day in Japan.
+    assert.equal(toIsoDateJst(new Date('2019-04-30T14:59:59Z')), '2019-04-30');
+    assert.equal(toIsoDateJst(new Date('2019-04-30T15:00:00Z')), '2019-05-01');
+    assert.equal(toWareki(new Date('2019-04-30T15:00:00Z')), '令和元年5月1日');
+    assert.equal(toWareki(new Date('2026-11-23T23:30:00Z')), '令和8年11月24日');
+  });
+
+  it('rejects malformed, impossible and pre-Meiji dates', () => {
+    assert.throws(() => toWareki('2023-2-3'), RangeError);
+    assert.throws(() => toWareki('2023-02-30'), RangeError);
+    assert.throws(() => toWareki('1868-10-22'), /Meiji/);
+    assert.throws(() => toIsoDateJst(new Date('nope')), RangeError);
+  });
+});
