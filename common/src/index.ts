@@ -5,3 +5,4 @@ export * from './contract/errors.ts';
 export * from './contract/catalog.ts';
 export * from './contract/http.ts';
 export * from './contract/applicant-socket.ts';
+export * from './jpki-digest-info.ts';

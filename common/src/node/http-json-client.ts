@@ -1,0 +1,97 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { z } from 'zod';
+import { errorBodySchema } from '../contract/errors.ts';
+
+/** Where a server lives and how to trust it. */
+export interface ServerEndpoint {
+  baseUrl: string;
+  /** Extra CA certificate(s) (PEM) for a municipal server with a private CA. */
+  ca?: string | Buffer;
+  timeoutMs?: number;
+}
+
+/** The server answered with a contract error (`{"error": {"code", "message"}}`). */
+export class ContractError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+/** The server could not be reached or answered something that is not the contract. */
+export class NetworkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
+
+/** One HTTP exchange. */
+export interface HttpCall {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  body?: unknown;
+  bearer?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Sends a request and returns status, headers and raw body; contract errors become ContractError. */
+export function httpCall(endpoint: ServerEndpoint, call: HttpCall): Promise<{ status: number; contentType: string; body: Buffer }> {
+  const url = new URL(call.path, endpoint.baseUrl);
+  const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
+  const headers: Record<string, string> = { accept: 'application/json, application/pdf' };
+  if (payload) headers['content-type'] = 'application/json';
+  if (call.bearer) headers['authorization'] = `Bearer ${call.bearer}`;
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      { method: call.method, headers, timeout: call.timeoutMs ?? endpoint.timeoutMs ?? 15_000, ...(endpoint.ca ? { ca: endpoint.ca } : {}), ...(call.signal ? { signal: call.signal } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => reject(new NetworkError(`connection to ${url.origin} broke: ${e.message}`)));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const status = res.statusCode ?? 0;
+          const contentType = String(res.headers['content-type'] ?? '');
+          if (status < 400) return resolve({ status, contentType, body });
+          let parsed: z.infer<typeof errorBodySchema> | null = null;
+          try {
+            const r = errorBodySchema.safeParse(JSON.parse(body.toString('utf8')));
+            parsed = r.success ? r.data : null;
+          } catch {
+            parsed = null;
+          }
+          if (!parsed) return reject(new NetworkError(`${url.origin} answered HTTP ${status} without a contract error body`));
+          const retry = Number(res.headers['retry-after']);
+          reject(new ContractError(status, parsed.error.code, parsed.error.message, Number.isFinite(retry) ? retry : undefined));
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (e) => reject(call.signal?.aborted ? e : new NetworkError(`cannot reach ${url.origin}: ${e.message}`)));
+    req.end(payload);
+  });
+}
+
+/** Sends a request and validates the JSON answer against a contract schema. */
+export async function callJson<S extends z.ZodType>(endpoint: ServerEndpoint, call: HttpCall, schema: S): Promise<z.infer<S>> {
+  const res = await httpCall(endpoint, call);
+  let json: unknown;
+  try {
+    json = JSON.parse(res.body.toString('utf8'));
+  } catch {
+    throw new NetworkError(`${call.path} answered something that is not JSON`);
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) throw new NetworkError(`${call.path} answered outside the contract: ${r.error.issues[0]?.message ?? ''}`);
+  return r.data;
+}

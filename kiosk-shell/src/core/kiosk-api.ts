@@ -1,0 +1,50 @@
+import {
+  createIssuanceResponseSchema,
+  issuanceStatusOnlySchema,
+  issuanceStatusResponseSchema,
+  type CreateIssuanceResponse,
+  type IssuanceStatus,
+} from '@cert/common';
+import { callJson, httpCall, NetworkError, type ServerEndpoint } from '@cert/common/node';
+
+/** The kiosk's HTTP client for the issuance API (PROTOCOL.md, Kiosk). */
+export class KioskApi {
+  constructor(
+    readonly endpoint: ServerEndpoint,
+    private readonly credential: string,
+  ) {}
+
+  /** Claims a receipt number; the server asks the applicant's device to approve. */
+  start(receiptNumber: string): Promise<CreateIssuanceResponse> {
+    return callJson(this.endpoint, { method: 'POST', path: '/api/v1/kiosk/issuances', body: { receiptNumber }, bearer: this.credential }, createIssuanceResponseSchema);
+  }
+
+  /** Long-polls until the status differs from `since` or `waitMs` passes. */
+  async status(issuanceId: string, waitMs: number, since?: IssuanceStatus, signal?: AbortSignal): Promise<IssuanceStatus> {
+    const q = new URLSearchParams({ waitMs: String(waitMs), ...(since ? { since } : {}) });
+    const r = await callJson(
+      this.endpoint,
+      { method: 'GET', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}?${q}`, bearer: this.credential, timeoutMs: waitMs + 15_000, ...(signal ? { signal } : {}) },
+      issuanceStatusResponseSchema,
+    );
+    return r.status;
+  }
+
+  /** Downloads the approved certificate PDF. */
+  async document(issuanceId: string): Promise<Buffer> {
+    const r = await httpCall(this.endpoint, { method: 'GET', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}/document`, bearer: this.credential, timeoutMs: 60_000 });
+    if (!r.contentType.startsWith('application/pdf')) throw new NetworkError('the document endpoint did not answer a PDF');
+    return r.body;
+  }
+
+  /** Reports how the print job ended. */
+  async result(issuanceId: string, outcome: 'printed' | 'failed', detail?: string): Promise<IssuanceStatus> {
+    const body = detail === undefined ? { outcome } : { outcome, detail: detail.slice(0, 500) };
+    return (await callJson(this.endpoint, { method: 'POST', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}/result`, body, bearer: this.credential }, issuanceStatusOnlySchema)).status;
+  }
+
+  /** Gives the issuance up; the receipt stays printable elsewhere. */
+  async abandon(issuanceId: string): Promise<IssuanceStatus> {
+    return (await callJson(this.endpoint, { method: 'DELETE', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}`, bearer: this.credential }, issuanceStatusOnlySchema)).status;
+  }
+}

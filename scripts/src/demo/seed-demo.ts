@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createContext, createLogger, defaultServerConfig } from 'issuance-server';
+import type { TestPkiManifest } from '../pki/test-pki.ts';
+
+/** The demo municipality (fictional). */
+export const DEMO_MUNICIPALITY = { code: '999991', name: 'テスト市' };
+
+/** Path of the demo resident register. */
+export const DEMO_RESIDENTS_CSV = join(dirname(fileURLToPath(import.meta.url)), '../../demo/residents.csv');
+
+/** The demo kiosks (fictional stores). */
+export const DEMO_KIOSKS = [
+  { name: 'コンビニ テスト駅前店', location: 'テスト市本町1-1 (Test Station)' },
+  { name: 'コンビニ 市役所前店', location: 'テスト市緑町2-2 (City Hall)' },
+] as const;
+
+/** What a seeded data directory offers to clients. */
+export interface SeededDemo {
+  kiosks: { id: string; name: string; credential: string }[];
+}
+
+/**
+ * Seeds a data directory as a municipality would with the admin CLI: init, trust anchor, CRL,
+ * residents, card links (every resident's card plus the negative-test cards), kiosks.
+ */
+export async function seedDemo(dataDir: string, pki: TestPkiManifest): Promise<SeededDemo> {
+  const ctx = createContext(defaultServerConfig(dataDir), createLogger('warn'), () => '');
+  try {
+    const admin = ctx.admin;
+    admin.init(DEMO_MUNICIPALITY.code, DEMO_MUNICIPALITY.name);
+    admin.addTrustAnchor(readFileSync(pki.authRoot.certPath));
+    await admin.importCrl(readFileSync(pki.crl.pemPath));
+    admin.importResidents(readFileSync(DEMO_RESIDENTS_CSV, 'utf8'));
+    for (const [id, cred] of Object.entries(pki.residents)) admin.linkCard(id, readFileSync(cred.auth.certPath));
+    for (const special of [pki.special.revoked, pki.special.expired, pki.special.wrongCa, pki.special.notForAuth]) {
+      admin.linkCard(special.residentId, readFileSync(special.certPath));
+    }
+    return { kiosks: DEMO_KIOSKS.map((k) => ({ ...admin.registerKiosk(k.name, k.location), name: k.name })) };
+  } finally {
+    ctx.db.close();
+  }
+}
