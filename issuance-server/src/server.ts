@@ -8,7 +8,7 @@ import type { ServerConfig } from './config.ts';
 import { createContext, type ServerContext } from './context.ts';
 import { createLogger } from './logger.ts';
 import { applicantRoutes } from './routes/applicant-routes.ts';
-import { errorHandler, notFoundHandler } from './routes/http-errors.ts';
+import { errorHandler, notFoundHandler, rawErrorResponse } from './routes/http-errors.ts';
 import { kioskRoutes } from './routes/kiosk-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
 import { ApplicantSocketHub } from './ws/applicant-socket.ts';
@@ -56,7 +56,10 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   server.requestTimeout = 60_000;
   const hub = new ApplicantSocketHub(context.issuance, context.stores.sessions, context.events, config, log);
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end(rawErrorResponse('invalid_request', 'malformed HTTP request'));
+    else socket.destroy();
+  });
 
   const sweeper = setInterval(() => {
     try {

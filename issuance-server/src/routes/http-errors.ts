@@ -27,6 +27,13 @@ function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
+/** A complete raw HTTP/1.1 error response, for sockets Express never sees (bad requests, upgrades). */
+export function rawErrorResponse(code: ErrorCode, message: string): string {
+  const body = JSON.stringify(errorBody(code, message));
+  const reason = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' }[ERROR_STATUS[code] as number] ?? 'Error';
+  return `HTTP/1.1 ${ERROR_STATUS[code]} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
 /** 404 for every path no route claimed. */
 export const notFoundHandler: RequestHandler = (_req, res) => {
   res.status(404).json(errorBody('not_found', 'no such endpoint'));

@@ -2,6 +2,7 @@ import { createIssuanceRequestSchema, issuanceResultRequestSchema, issuanceStatu
 import { Router, type Request } from 'express';
 import type { IssuanceService } from '../services/issuance-service.ts';
 import { authenticateKiosk } from '../services/kiosk-auth.ts';
+import { ServiceError } from '../services/service-error.ts';
 import type { KioskStore } from '../store/kiosk-store.ts';
 import { bearerToken, parseInput } from './http-errors.ts';
 
@@ -21,6 +22,10 @@ export function kioskRoutes(kiosks: KioskStore, issuance: IssuanceService): Rout
     res.on('close', () => gone.abort());
     const status = await issuance.status(kiosk, req.params.id, q.waitMs, q.since, gone.signal);
     res.json({ issuanceId: req.params.id, status });
+  });
+  r.head('/api/v1/kiosk/issuances/:id/document', () => {
+    // Express would route HEAD to the GET handler, which hands the document out and moves the issuance.
+    throw new ServiceError('method_not_allowed', 'use GET to fetch the document');
   });
   r.get('/api/v1/kiosk/issuances/:id/document', async (req, res) => {
     const pdf = await issuance.document(kioskOf(req), req.params.id);

@@ -70,6 +70,8 @@ export class AuthService {
     } catch {
       throw new ServiceError('invalid_request', 'certificate is not a DER X.509 certificate');
     }
+    // Node also accepts PEM (and ignores trailing bytes); the contract says DER, and the chain check parses DER only.
+    if (!x509.raw.equals(certDer)) throw new ServiceError('invalid_request', 'certificate must be exactly one DER X.509 certificate');
     if (x509.publicKey.asymmetricKeyType !== 'rsa') throw new ServiceError('certificate_not_for_authentication', 'a JPKI authentication certificate has an RSA key');
     const signature = Buffer.from(req.signature, 'base64');
     const ok = verify('sha256', loginSignedText(req.challengeId, nonce), { key: x509.publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);

@@ -147,11 +147,19 @@ export class IssuanceService {
     }
     const app = this.store.get(attempt.applicationId)!;
     const rendered = await this.documents.render(app, new Date(now));
-    this.lifecycle.run((pending) => {
-      this.lifecycle.moveAttempt(pending, id, ['approved'], 'delivered', `kiosk:${kiosk.id}`, now);
-      this.store.storeDocument(id, rendered.pdf, rendered.sha256, rendered.verificationCode, app.certificateType, now);
-      this.store.setKioskSeen(id, 'delivered');
-    });
+    try {
+      this.lifecycle.run((pending) => {
+        this.lifecycle.moveAttempt(pending, id, ['approved'], 'delivered', `kiosk:${kiosk.id}`, now);
+        this.store.storeDocument(id, rendered.pdf, rendered.sha256, rendered.verificationCode, app.certificateType, now);
+        this.store.setKioskSeen(id, 'delivered');
+      });
+    } catch (e) {
+      // A concurrent fetch by this same kiosk delivered first while we rendered: hand out that
+      // document (a resume), never a second one with another verification code.
+      const stored = e instanceof ServiceError && this.store.attempt(id)?.status === 'delivered' ? this.store.document(id) : null;
+      if (stored) return stored;
+      throw e;
+    }
     return rendered.pdf;
   }
 

@@ -16,6 +16,7 @@ import { parseDeviceKey, verifyDeviceSignature, type DeviceKey } from '../servic
 import type { IssuanceService } from '../services/issuance-service.ts';
 import type { ApplicationChanged, AttemptChanged, LifecycleEvents } from '../services/lifecycle-events.ts';
 import { ServiceError } from '../services/service-error.ts';
+import { rawErrorResponse } from '../routes/http-errors.ts';
 import type { SessionStore } from '../store/session-store.ts';
 
 interface Peer {
@@ -48,10 +49,15 @@ export class ApplicantSocketHub {
 
   /** Handles an HTTP upgrade; anything but the applicant socket path is refused before the handshake. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    let path: string | null = null;
+    try {
+      path = new URL(req.url ?? '/', 'http://x').pathname;
+    } catch {
+      // A request target no URL parser accepts (e.g. `http://[`) must not throw out of the 'upgrade' event.
+    }
     const unauthenticated = [...this.peers].filter((p) => !p.device).length;
     if (path !== APPLICANT_SOCKET_PATH || unauthenticated >= MAX_UNAUTHENTICATED) {
-      socket.end(path !== APPLICANT_SOCKET_PATH ? 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' : 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(path !== APPLICANT_SOCKET_PATH ? rawErrorResponse('not_found', 'no WebSocket endpoint here') : rawErrorResponse('service_unavailable', 'too many connections'));
       socket.destroy();
       return;
     }
