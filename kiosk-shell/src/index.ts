@@ -1,2 +1,4 @@
 /** The kiosk core: everything but the Electron and web-mode adapters. */
 export * from './core/kiosk-api.ts';
+export * from './core/ipp-printer.ts';
+export * from './core/kiosk-session.ts';

@@ -1,0 +1,396 @@
+// One resident at the kiosk, from typing the receipt number to the paper (DESIGN.md; PROTOCOL.md,
+// Kiosk). Plain Node, no Electron: the touch UI and the headless mode both drive this class and
+// render its progress events.
+//
+// The certificate exists on the kiosk only in memory, only while its job runs: it is never
+// written to disk, and the buffer is zeroed as soon as the job has ended, however it ended.
+import { FINAL_ISSUANCE_STATUSES, parseReceiptNumber, type CreateIssuanceResponse, type IssuanceStatus, type ReceiptCheck } from '@cert/common';
+import { ContractError, NetworkError } from '@cert/common/node';
+import { EventEmitter } from 'node:events';
+import type { KioskApi } from './kiosk-api.ts';
+import { PrinterError, type JobStatus, type KioskPrinter, type PrinterCondition, type PrinterStatus } from './ipp-printer.ts';
+
+/** Where the session is; `idle` between residents. */
+export type KioskPhase =
+  | 'idle'
+  | 'checking_printer'
+  | 'claiming'
+  | 'awaiting_confirmation'
+  | 'fetching_document'
+  | 'printing'
+  | 'reporting'
+  | 'abandoning';
+
+/**
+ * How one receipt ended. The first five are the server's final issuance statuses; the rest are
+ * decided at the kiosk (nothing was claimed, or the server could not be told).
+ */
+export type KioskOutcomeStatus =
+  | 'printed'
+  | 'declined'
+  | 'expired'
+  | 'print_failed'
+  | 'abandoned'
+  | 'receipt_malformed'
+  | 'receipt_not_found'
+  | 'issuance_in_progress'
+  | 'rate_limited'
+  | 'kiosk_unauthorized'
+  | 'printer_unavailable'
+  | 'server_unreachable'
+  | 'cancelled'
+  | 'error';
+
+/** The result of one {@link KioskSession.issue} call. */
+export interface KioskOutcome {
+  /** The normalised 12 digits, or the input as typed when it is not a receipt number. */
+  receiptNumber: string;
+  status: KioskOutcomeStatus;
+  issuanceId?: string;
+  /** The IPP job id, once a job was created. */
+  jobId?: number;
+  /** Why it did not print (for logs and the clerk; the UI translates `status`). */
+  error?: string;
+  /** The printer's condition when the printer was the reason. */
+  printer?: PrinterCondition;
+  /** For `rate_limited`: when to try again. */
+  retryAfterSeconds?: number;
+  /** For `receipt_malformed` found locally: what is wrong with the input. */
+  receiptProblem?: Extract<ReceiptCheck, { ok: false }>['reason'];
+}
+
+/** Progress events for the UI, in the order they happen. */
+export type KioskProgress =
+  | { kind: 'phase'; phase: KioskPhase; receiptNumber?: string; issuanceId?: string }
+  | { kind: 'claimed'; issuance: CreateIssuanceResponse }
+  | { kind: 'issuance-status'; issuanceId: string; status: IssuanceStatus }
+  | { kind: 'printer'; status: PrinterStatus }
+  | { kind: 'job'; job: JobStatus; printer: PrinterStatus }
+  | { kind: 'outcome'; outcome: KioskOutcome };
+
+/** The kiosk API as the session uses it (KioskApi, or a wrapper in tests). */
+export type KioskServer = Pick<KioskApi, 'start' | 'status' | 'document' | 'result' | 'abandon'>;
+
+/** Limits of a session; all durations in ms. */
+export interface KioskSessionOptions {
+  /** How long to wait for the applicant's answer before abandoning (default 150 s, above the server's 120 s default so the server's `expired` normally comes first). */
+  decisionTimeoutMs?: number;
+  /** From Print-Job to `completed` (default 120 s). */
+  printTimeoutMs?: number;
+  /** waitMs of each status long-poll (default 25 s; the server caps it at 30 s). */
+  longPollMs?: number;
+  /** How long the printer may report a fault while our job is unfinished (default 10 s). */
+  printerFaultToleranceMs?: number;
+  /** Job polling interval (default 250 ms). */
+  jobPollIntervalMs?: number;
+  /** Attempts for the calls that must reach the server (document, result, abandon) (default 4). */
+  serverAttempts?: number;
+  /** Delay before the first retry; doubles each time (default 500 ms). */
+  retryDelayMs?: number;
+}
+
+const RECEIPT_PROBLEMS: Record<Extract<ReceiptCheck, { ok: false }>['reason'], string> = {
+  not_digits: 'the receipt number may contain only digits, spaces and hyphens',
+  too_short: 'the receipt number has fewer than 12 digits',
+  too_long: 'the receipt number has more than 12 digits',
+  check_digit: 'the receipt number is mistyped (its check digit does not match)',
+};
+
+// Contract error codes of POST /kiosk/issuances that are outcomes in their own right.
+const START_ERRORS: Partial<Record<string, KioskOutcomeStatus>> = {
+  receipt_malformed: 'receipt_malformed',
+  receipt_not_found: 'receipt_not_found',
+  issuance_in_progress: 'issuance_in_progress',
+  rate_limited: 'rate_limited',
+  kiosk_unauthorized: 'kiosk_unauthorized',
+};
+
+const DEFAULTS: Required<KioskSessionOptions> = {
+  decisionTimeoutMs: 150_000,
+  printTimeoutMs: 120_000,
+  longPollMs: 25_000,
+  printerFaultToleranceMs: 10_000,
+  jobPollIntervalMs: 250,
+  serverAttempts: 4,
+  retryDelayMs: 500,
+};
+
+/** Thrown by {@link KioskSession.issue} while another receipt is being handled. */
+export class KioskBusyError extends Error {
+  constructor() {
+    super('the kiosk is already handling a receipt');
+    this.name = 'KioskBusyError';
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+type Decision =
+  | { kind: 'status'; status: IssuanceStatus }
+  | { kind: 'timeout' }
+  | { kind: 'cancelled' }
+  | { kind: 'error'; error: unknown };
+
+/**
+ * Handles one receipt at a time: local check → printer check → claim → wait for the applicant
+ * → printer check → document → print → report; abandons on the kiosk's timeout or on
+ * {@link cancel}. Emits `progress` events ({@link KioskProgress}).
+ */
+export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
+  private readonly opts: Required<KioskSessionOptions>;
+  private running: AbortController | null = null;
+  private currentPhase: KioskPhase = 'idle';
+
+  constructor(
+    private readonly server: KioskServer,
+    private readonly printer: KioskPrinter,
+    options: KioskSessionOptions = {},
+  ) {
+    super();
+    this.opts = { ...DEFAULTS, ...options };
+    // The server never waits longer than 30 s per poll.
+    this.opts.longPollMs = Math.max(1, Math.min(this.opts.longPollMs, 30_000));
+  }
+
+  /** The current phase. */
+  get phase(): KioskPhase {
+    return this.currentPhase;
+  }
+
+  /** True while a receipt is being handled. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** The resident walked away (or the UI timed out): abandon whatever is running. */
+  cancel(): void {
+    this.running?.abort();
+  }
+
+  private emitProgress(p: KioskProgress): void {
+    this.emit('progress', p);
+  }
+
+  private setPhase(phase: KioskPhase, receiptNumber?: string, issuanceId?: string): void {
+    this.currentPhase = phase;
+    this.emitProgress({ kind: 'phase', phase, ...(receiptNumber ? { receiptNumber } : {}), ...(issuanceId ? { issuanceId } : {}) });
+  }
+
+  /** Handles one typed receipt number to its end; resolves with the outcome (never rejects, except {@link KioskBusyError}). */
+  async issue(input: string): Promise<KioskOutcome> {
+    if (this.running) throw new KioskBusyError();
+    const ac = new AbortController();
+    this.running = ac;
+    let outcome: KioskOutcome;
+    try {
+      outcome = await this.run(input, ac.signal);
+    } catch (e) {
+      // Every expected failure is an outcome; this is a bug or an unexpected library error.
+      outcome = { receiptNumber: input.trim(), status: 'error', error: (e as Error).message };
+    } finally {
+      this.running = null;
+    }
+    this.setPhase('idle');
+    this.emitProgress({ kind: 'outcome', outcome });
+    return outcome;
+  }
+
+  private async printerStatus(): Promise<PrinterStatus> {
+    const s = await this.printer.status();
+    this.emitProgress({ kind: 'printer', status: s });
+    return s;
+  }
+
+  private async run(input: string, signal: AbortSignal): Promise<KioskOutcome> {
+    // 1. Local check: a mistyped number never reaches the server (and never costs rate limit).
+    const parsed = parseReceiptNumber(input);
+    if (!parsed.ok) {
+      return { receiptNumber: input.trim(), status: 'receipt_malformed', error: RECEIPT_PROBLEMS[parsed.reason], receiptProblem: parsed.reason };
+    }
+    const receiptNumber = parsed.receiptNumber;
+    const base = { receiptNumber };
+
+    // 2. Printer first: claiming a receipt we cannot print would bother the applicant for nothing.
+    this.setPhase('checking_printer', receiptNumber);
+    const before = await this.printerStatus();
+    if (!before.ready) return { ...base, status: 'printer_unavailable', error: before.message, printer: before.condition };
+    if (signal.aborted) return { ...base, status: 'cancelled', error: 'cancelled at the kiosk' };
+
+    // 3. Claim.
+    this.setPhase('claiming', receiptNumber);
+    let claim: CreateIssuanceResponse;
+    try {
+      claim = await this.server.start(receiptNumber);
+    } catch (e) {
+      return { ...base, ...this.startFailure(e) };
+    }
+    const issuanceId = claim.issuanceId;
+    const claimed = { ...base, issuanceId };
+    this.emitProgress({ kind: 'claimed', issuance: claim });
+    this.emitProgress({ kind: 'issuance-status', issuanceId, status: claim.status });
+    if (signal.aborted) return this.abandon(claimed, 'cancelled at the kiosk');
+
+    // 4. The applicant's device decides.
+    this.setPhase('awaiting_confirmation', receiptNumber, issuanceId);
+    const decision = await this.waitForDecision(issuanceId, signal);
+    if (decision.kind === 'cancelled') return this.abandon(claimed, 'cancelled at the kiosk');
+    if (decision.kind === 'timeout') return this.abandon(claimed, `no answer from the applicant within ${Math.round(this.opts.decisionTimeoutMs / 1000)} s`);
+    if (decision.kind === 'error') return this.abandon(claimed, `lost the server while waiting: ${(decision.error as Error).message}`, decision.error);
+    if (decision.status !== 'approved' && decision.status !== 'delivered') return { ...claimed, status: decision.status as KioskOutcomeStatus };
+
+    // 5. The printer may have changed while the resident looked at the phone: check before
+    //    taking the document, so that a known-bad printer never receives it.
+    this.setPhase('checking_printer', receiptNumber, issuanceId);
+    const ready = await this.printerStatus();
+    if (!ready.ready) return this.reportFailed(claimed, `printer not ready: ${ready.message}`, ready.condition);
+    if (signal.aborted) return this.abandon(claimed, 'cancelled at the kiosk');
+
+    // 6. Document and job. The buffer lives only inside this block.
+    this.setPhase('fetching_document', receiptNumber, issuanceId);
+    let pdf: Buffer | null = null;
+    let jobId: number | undefined;
+    try {
+      try {
+        pdf = await this.withRetries(() => this.server.document(issuanceId));
+      } catch (e) {
+        if (e instanceof ContractError && e.code === 'invalid_state') return { ...claimed, status: await this.currentStatus(issuanceId, 'error'), error: e.message };
+        return this.abandon(claimed, `could not fetch the certificate: ${(e as Error).message}`, e);
+      }
+      if (signal.aborted) return this.abandon(claimed, 'cancelled at the kiosk');
+      this.setPhase('printing', receiptNumber, issuanceId);
+      try {
+        const r = await this.printer.print(pdf, {
+          jobName: `certificate-${issuanceId.slice(0, 8)}`,
+          timeoutMs: this.opts.printTimeoutMs,
+          faultToleranceMs: this.opts.printerFaultToleranceMs,
+          pollIntervalMs: this.opts.jobPollIntervalMs,
+          signal,
+          onProgress: (job, printer) => {
+            jobId = job.jobId;
+            this.emitProgress({ kind: 'job', job, printer });
+          },
+        });
+        jobId = r.jobId;
+      } catch (e) {
+        const pe = e instanceof PrinterError ? e : null;
+        jobId = pe?.jobId ?? jobId;
+        const withJob = { ...claimed, ...(jobId !== undefined ? { jobId } : {}) };
+        if (pe?.code === 'job_cancelled') return this.abandon(withJob, 'cancelled at the kiosk while printing (job canceled)');
+        return this.reportFailed(withJob, (e as Error).message, pe?.details.condition);
+      }
+    } finally {
+      pdf?.fill(0);
+      pdf = null;
+    }
+
+    // 7. Tell the server; only now does the receipt count as printed.
+    const printed = { ...claimed, ...(jobId !== undefined ? { jobId } : {}) };
+    this.setPhase('reporting', receiptNumber, issuanceId);
+    try {
+      const status = await this.withRetries(() => this.server.result(issuanceId, 'printed'));
+      this.emitProgress({ kind: 'issuance-status', issuanceId, status });
+      return { ...printed, status: status as KioskOutcomeStatus };
+    } catch (e) {
+      // The paper is out but the server ended the attempt first (its print timeout): say what it became.
+      if (e instanceof ContractError && e.code === 'invalid_state') {
+        const status = await this.currentStatus(issuanceId, 'error');
+        return { ...printed, status, error: `printed, but the server had already ended the issuance (${status})` };
+      }
+      // Printed but not recorded (the server's print timeout will expire the attempt).
+      return { ...printed, status: e instanceof NetworkError ? 'server_unreachable' : 'error', error: `printed, but the server was not told: ${(e as Error).message}` };
+    }
+  }
+
+  private startFailure(e: unknown): Omit<KioskOutcome, 'receiptNumber'> {
+    if (e instanceof ContractError) {
+      const status = START_ERRORS[e.code] ?? 'error';
+      return { status, error: status === 'error' ? `${e.code}: ${e.message}` : e.message, ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}) };
+    }
+    if (e instanceof NetworkError) return { status: 'server_unreachable', error: e.message };
+    return { status: 'error', error: (e as Error).message };
+  }
+
+  private async waitForDecision(issuanceId: string, signal: AbortSignal): Promise<Decision> {
+    const deadline = Date.now() + this.opts.decisionTimeoutMs;
+    let seen: IssuanceStatus = 'confirmation_pending';
+    let failures = 0;
+    for (;;) {
+      if (signal.aborted) return { kind: 'cancelled' };
+      const left = deadline - Date.now();
+      if (left <= 0) return { kind: 'timeout' };
+      try {
+        const status = await this.server.status(issuanceId, Math.min(this.opts.longPollMs, left), seen, signal);
+        failures = 0;
+        if (status !== seen) {
+          seen = status;
+          this.emitProgress({ kind: 'issuance-status', issuanceId, status });
+        }
+        if (status === 'approved' || status === 'delivered' || FINAL_ISSUANCE_STATUSES.includes(status)) return { kind: 'status', status };
+      } catch (e) {
+        if (signal.aborted) return { kind: 'cancelled' };
+        // A dropped long-poll is normal on a store network; the deadline still bounds the wait.
+        if (!(e instanceof NetworkError)) return { kind: 'error', error: e };
+        failures++;
+        await sleep(Math.min(this.opts.retryDelayMs * 2 ** (failures - 1), 5000, Math.max(0, deadline - Date.now())), signal);
+      }
+    }
+  }
+
+  /** Calls the server, retrying network failures (never contract errors) with backoff. */
+  private async withRetries<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (e) {
+        if (!(e instanceof NetworkError) || attempt >= this.opts.serverAttempts) throw e;
+        await sleep(this.opts.retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** The server's view of an issuance, for when a call was refused with invalid_state. */
+  private async currentStatus(issuanceId: string, fallback: KioskOutcomeStatus): Promise<KioskOutcomeStatus> {
+    try {
+      const status = await this.server.status(issuanceId, 0);
+      return FINAL_ISSUANCE_STATUSES.includes(status) ? (status as KioskOutcomeStatus) : fallback;
+    } catch {
+      return fallback;
+    }
+  }
+
+  private async reportFailed(claimed: Omit<KioskOutcome, 'status'>, detail: string, condition?: PrinterCondition): Promise<KioskOutcome> {
+    this.setPhase('reporting', claimed.receiptNumber, claimed.issuanceId);
+    const extra = { error: detail, ...(condition && condition !== 'ready' ? { printer: condition } : {}) };
+    try {
+      const status = await this.withRetries(() => this.server.result(claimed.issuanceId!, 'failed', detail));
+      this.emitProgress({ kind: 'issuance-status', issuanceId: claimed.issuanceId!, status });
+      return { ...claimed, status: status as KioskOutcomeStatus, ...extra };
+    } catch (e) {
+      if (e instanceof ContractError && e.code === 'invalid_state') return { ...claimed, status: await this.currentStatus(claimed.issuanceId!, 'error'), ...extra };
+      return { ...claimed, status: e instanceof NetworkError ? 'server_unreachable' : 'error', error: `${detail}; the server was not told: ${(e as Error).message}` };
+    }
+  }
+
+  private async abandon(claimed: Omit<KioskOutcome, 'status'>, why: string, cause?: unknown): Promise<KioskOutcome> {
+    this.setPhase('abandoning', claimed.receiptNumber, claimed.issuanceId);
+    try {
+      const status = await this.withRetries(() => this.server.abandon(claimed.issuanceId!));
+      this.emitProgress({ kind: 'issuance-status', issuanceId: claimed.issuanceId!, status });
+      return { ...claimed, status: status as KioskOutcomeStatus, error: why };
+    } catch (e) {
+      // The attempt ended on the server first (declined, expired…): report what it became.
+      if (e instanceof ContractError && e.code === 'invalid_state') return { ...claimed, status: await this.currentStatus(claimed.issuanceId!, 'error'), error: why };
+      const unreachable = e instanceof NetworkError || cause instanceof NetworkError;
+      return { ...claimed, status: unreachable ? 'server_unreachable' : 'error', error: `${why}; abandoning failed: ${(e as Error).message}` };
+    }
+  }
+}

@@ -1,0 +1,154 @@
+// `kiosk-shell headless`: argument parsing and wiring of the real server client and printer.
+import type { ServerEndpoint } from '@cert/common/node';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { IppPrinter } from '../core/ipp-printer.ts';
+import { KioskApi } from '../core/kiosk-api.ts';
+import { KioskSession } from '../core/kiosk-session.ts';
+import { runHeadless } from './run-headless.ts';
+
+/** Usage text of `kiosk-shell headless`. */
+export const HEADLESS_USAGE = `Usage: kiosk-shell headless --server URL --credential-file FILE --printer URI [options]
+
+Reads receipt numbers from stdin, one per line, handles them one at a time and writes one JSON
+line per receipt to stdout: {"receiptNumber", "status", "jobId"?, "error"?}. Logs go to stderr.
+Exits 0 after the last line at end of input.
+
+  --server URL                       issuance server base URL (https://… in production)
+  --credential-file FILE             file holding this kiosk's credential (from the admin CLI)
+  --printer URI                      IPP printer, e.g. ipp://printer.local:631/ipp/print
+  --ca FILE                          extra CA certificate(s) (PEM) to trust for the server
+  --decision-timeout-seconds N       wait this long for the applicant's answer (default 150)
+  --print-timeout-seconds N          give a print job this long to complete (default 120)
+  -h, --help                         show this help
+`;
+
+/** A command-line mistake: print the message and the usage, exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Parsed `headless` options. */
+export interface HeadlessOptions {
+  endpoint: ServerEndpoint;
+  credential: string;
+  printerUri: string;
+  decisionTimeoutMs: number;
+  printTimeoutMs: number;
+}
+
+function seconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback * 1000;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of seconds, not ${JSON.stringify(value)}`);
+  return Math.round(n * 1000);
+}
+
+function readFile(what: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Parses `headless` arguments (after the subcommand); throws {@link UsageError}, or returns null for --help. */
+export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        server: { type: 'string' },
+        'credential-file': { type: 'string' },
+        printer: { type: 'string' },
+        ca: { type: 'string' },
+        'decision-timeout-seconds': { type: 'string' },
+        'print-timeout-seconds': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) return null;
+  const missing = (['server', 'credential-file', 'printer'] as const).filter((k) => !values[k]);
+  if (missing.length > 0) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
+
+  let server: URL;
+  try {
+    server = new URL(values.server!);
+  } catch {
+    throw new UsageError(`--server is not a URL: ${values.server}`);
+  }
+  if (server.protocol !== 'http:' && server.protocol !== 'https:') throw new UsageError('--server must be an http:// or https:// URL');
+  let printer: URL;
+  try {
+    printer = new URL(values.printer!);
+  } catch {
+    throw new UsageError(`--printer is not a URI: ${values.printer}`);
+  }
+  if (!['ipp:', 'ipps:', 'http:', 'https:'].includes(printer.protocol)) throw new UsageError('--printer must be an ipp:// or ipps:// URI');
+
+  const credential = readFile('credential', values['credential-file']!).trim();
+  if (!credential) throw new UsageError(`the credential file ${values['credential-file']} is empty`);
+  const endpoint: ServerEndpoint = { baseUrl: server.toString().replace(/\/$/, '') };
+  if (values.ca) endpoint.ca = readFile('CA', values.ca);
+  return {
+    endpoint,
+    credential,
+    printerUri: values.printer!,
+    decisionTimeoutMs: seconds('decision-timeout-seconds', values['decision-timeout-seconds'], 150),
+    printTimeoutMs: seconds('print-timeout-seconds', values['print-timeout-seconds'], 120),
+  };
+}
+
+/** Runs `kiosk-shell headless` with process stdio; resolves with the exit code. */
+export async function headlessMain(args: string[]): Promise<number> {
+  const log = (line: string) => process.stderr.write(`[${new Date().toISOString()}] ${line}\n`);
+  let options: HeadlessOptions | null;
+  try {
+    options = parseHeadlessArgs(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`kiosk-shell headless: ${e.message}\n\n${HEADLESS_USAGE}`);
+    return 2;
+  }
+  if (!options) {
+    process.stdout.write(HEADLESS_USAGE);
+    return 0;
+  }
+  const printer = new IppPrinter(options.printerUri);
+  const session = new KioskSession(new KioskApi(options.endpoint, options.credential), printer, {
+    decisionTimeoutMs: options.decisionTimeoutMs,
+    printTimeoutMs: options.printTimeoutMs,
+  });
+  const initial = await printer.status();
+  log(`server ${options.endpoint.baseUrl}; printer ${options.printerUri}: ${initial.condition} (${initial.message})`);
+
+  // SIGINT/SIGTERM: abandon the receipt in progress (so it stays printable elsewhere), then stop.
+  const stop = new AbortController();
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signalled = sig;
+    log(`${sig}: stopping after the current receipt is abandoned`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const n = await runHeadless(session, { input: process.stdin, output: process.stdout, log }, stop.signal);
+    log(`end of input after ${n} receipt(s)`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    // After a stop stdin is still open and would keep the process alive.
+    process.stdin.destroy();
+  }
+  return signalled ? 128 + (signalled === 'SIGINT' ? 2 : 15) : 0;
+}

@@ -1,0 +1,112 @@
+// Headless mode: receipt numbers in (one per line), one JSON outcome per line out. For store
+// back-offices, monitoring probes and end-to-end tests; same core as the touch UI.
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { KioskOutcome, KioskProgress, KioskSession } from '../core/kiosk-session.ts';
+
+/** One line of headless output (additions keep these field names). */
+export interface HeadlessResult {
+  receiptNumber: string;
+  status: KioskOutcome['status'];
+  jobId?: number;
+  error?: string;
+}
+
+/** Where headless mode reads, writes and logs. */
+export interface HeadlessIo {
+  input: Readable;
+  output: Writable;
+  log: (line: string) => void;
+}
+
+/** The output line of an outcome (only the documented fields). */
+export function headlessResult(o: KioskOutcome): HeadlessResult {
+  return {
+    receiptNumber: o.receiptNumber,
+    status: o.status,
+    ...(o.jobId !== undefined ? { jobId: o.jobId } : {}),
+    ...(o.error !== undefined ? { error: o.error } : {}),
+  };
+}
+
+/** A log line for a progress event (stderr; never the document, never more than the receipt number). */
+export function describeProgress(p: KioskProgress): string | null {
+  switch (p.kind) {
+    case 'phase':
+      return p.phase === 'idle' ? null : `phase ${p.phase}${p.issuanceId ? ` (issuance ${p.issuanceId})` : ''}`;
+    case 'claimed':
+      return `claimed: ${p.issuance.certificateType}, ${p.issuance.copies} copy/copies, fee ${p.issuance.fee}, confirm by ${p.issuance.expiresAt}`;
+    case 'issuance-status':
+      return `issuance ${p.issuanceId}: ${p.status}`;
+    case 'printer':
+      return `printer: ${p.status.condition} (${p.status.message})`;
+    case 'job':
+      return `job ${p.job.jobId}: ${p.job.state}${p.job.message ? ` (${p.job.message})` : ''}; printer ${p.printer.condition}`;
+    case 'outcome':
+      return `outcome: ${p.outcome.status}${p.outcome.error ? ` (${p.outcome.error})` : ''}`;
+  }
+}
+
+/** The last four characters only: logs outlive the receipt, and a full number is a claim ticket. */
+export function maskReceipt(input: string): string {
+  return input.length <= 4 ? '****' : `…${input.slice(-4)}`;
+}
+
+/**
+ * Reads receipt numbers until EOF and handles them one at a time; blank lines and `#` comments
+ * are skipped. Resolves with the number of outcomes written once the last one is out.
+ * `stop` (e.g. on SIGTERM) cancels the current receipt and ends after its outcome.
+ */
+export async function runHeadless(session: KioskSession, io: HeadlessIo, stop?: AbortSignal): Promise<number> {
+  const onProgress = (p: KioskProgress) => {
+    const line = describeProgress(p);
+    if (line) io.log(line);
+  };
+  session.on('progress', onProgress);
+  // An explicit queue rather than `for await` over readline: a stop must end the wait for the
+  // next line even though stdin is still open.
+  const queue: string[] = [];
+  let ended = false;
+  let wake: (() => void) | null = null;
+  const lines = createInterface({ input: io.input, crlfDelay: Infinity });
+  lines.on('line', (l) => {
+    queue.push(l);
+    wake?.();
+  });
+  lines.on('close', () => {
+    ended = true;
+    wake?.();
+  });
+  const onStop = () => {
+    session.cancel();
+    wake?.();
+  };
+  stop?.addEventListener('abort', onStop);
+  const nextLine = async (): Promise<string | null> => {
+    for (;;) {
+      if (stop?.aborted) return null;
+      if (queue.length > 0) return queue.shift()!;
+      if (ended) return null;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    }
+  };
+  let count = 0;
+  try {
+    for (let raw = await nextLine(); raw !== null; raw = await nextLine()) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      io.log(`receipt ${count + 1}: ${maskReceipt(line)}`);
+      const started = performance.now();
+      const outcome = await session.issue(line);
+      io.log(`receipt ${count + 1} done in ${Math.round(performance.now() - started)} ms`);
+      await new Promise<void>((resolve, reject) => io.output.write(`${JSON.stringify(headlessResult(outcome))}\n`, (e) => (e ? reject(e) : resolve())));
+      count++;
+    }
+  } finally {
+    lines.close();
+    session.off('progress', onProgress);
+    stop?.removeEventListener('abort', onStop);
+  }
+  return count;
+}
