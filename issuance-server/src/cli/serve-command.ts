@@ -47,16 +47,19 @@ export async function runServe(args: string[]): Promise<number> {
   if (print) config.printTimeoutMs = print * 1000;
 
   const log = createLogger(config.logLevel);
+  // Listen for the stop signals before announcing the URL: a supervisor may send SIGTERM the
+  // moment it reads `listening on`, and that must still be a graceful stop with exit code 0.
+  const stopRequested = new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   const server = await startServer(config, log);
   if (!server.context.stores.residents.municipality()) {
     log.warn('the data directory is not initialised; run `issuance-server admin --data-dir DIR init ...`');
   }
   console.log(`listening on ${server.url}`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopRequested;
   await server.close();
   log.flush();
   return 0;

@@ -76,6 +76,15 @@ export function notForAuthenticationReason(cert: pkijs.Certificate): string | nu
   return null;
 }
 
+/** True when one of the anchors issued and signed the certificate (names and signature only, no dates). */
+async function signedByAnchor(cert: pkijs.Certificate, anchors: ParsedAnchor[]): Promise<boolean> {
+  for (const a of anchors) {
+    if (!cert.issuer.isEqual(a.cert.subject)) continue;
+    if (await cert.verify(a.cert).catch(() => false)) return true;
+  }
+  return false;
+}
+
 /** A trust anchor parsed once. */
 interface ParsedAnchor {
   sha256: string;
@@ -127,11 +136,17 @@ export class CertificateVerifier {
     const chain = await engine.verify().catch((e: unknown) => ({ result: false, resultMessage: String(e), certificatePath: undefined }));
     const root = chain.certificatePath?.at(-1);
     const anchor = root && anchors.find((a) => a.sha256 === sha256Hex(certificateDer(root)));
+    const outsideValidity = now < notBefore || now > notAfter;
     if (!chain.result || !anchor) {
-      throw new ServiceError('certificate_untrusted', 'certificate does not chain to a configured JPKI trust anchor');
+      // A long-expired leaf can predate its (renewed) root's notBefore, so no single checkDate
+      // suits both; a leaf a configured anchor really signed is still "expired", not "untrusted".
+      if (!outsideValidity || !(await signedByAnchor(cert, anchors))) {
+        throw new ServiceError('certificate_untrusted', 'certificate does not chain to a configured JPKI trust anchor');
+      }
     }
     if (now < notBefore) throw new ServiceError('certificate_expired', `certificate is not valid before ${notBefore.toISOString()}`);
     if (now > notAfter) throw new ServiceError('certificate_expired', `certificate expired at ${notAfter.toISOString()}`);
+    if (!anchor) throw new ServiceError('certificate_untrusted', 'certificate does not chain to a configured JPKI trust anchor');
 
     const serial = certificateSerial(cert);
     if (this.isRevoked(anchor.sha256, serial)) throw new ServiceError('certificate_revoked', 'certificate has been revoked');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ResidentStore } from '../store/resident-store.ts';
 import type { ApplicationRecord } from '../store/application-store.ts';
 import { loadFontBytes } from '../documents/font-source.ts';
-import { renderJuminhyo, type JuminhyoEntry } from '../documents/juminhyo-document.ts';
+import type { JuminhyoEntry } from '../documents/juminhyo-document.ts';
 import { sha256Hex } from './certificate-verifier.ts';
 import { ServiceError } from './service-error.ts';
 
@@ -55,6 +55,9 @@ export class DocumentService {
       ...(r.domicileHead ? { domicileHead: r.domicileHead } : {}),
     }));
     const verificationCode = newVerificationCode();
+    // Loaded on first render: pdf-lib and fontkit take about half a second to load, which every
+    // admin CLI command (they build the same context) would otherwise pay for nothing.
+    const { renderJuminhyo } = await import('../documents/juminhyo-document.ts');
     const pdf = Buffer.from(
       await renderJuminhyo(
         {

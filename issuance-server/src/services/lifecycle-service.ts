@@ -35,8 +35,17 @@ export class LifecycleService {
   run<T>(body: (pending: PendingEvents) => T): T {
     const pending: PendingEvents = { applications: [], attempts: [] };
     const result = this.db.transaction(() => body(pending))();
-    for (const a of pending.applications) this.events.emit('application', a);
-    for (const a of pending.attempts) this.events.emit('attempt', a);
+    // The change has committed: a failing listener (a socket, a long-poll) must not turn it into
+    // an error for the caller, nor keep the other listeners from hearing of it.
+    const emit = (fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error({ err }, 'lifecycle event listener failed');
+      }
+    };
+    for (const a of pending.applications) emit(() => this.events.emit('application', a));
+    for (const a of pending.attempts) emit(() => this.events.emit('attempt', a));
     return result;
   }
 

@@ -10,8 +10,9 @@ export class RateLimiter {
   take(key: string, now: number = Date.now()): number {
     const perMs = this.limit.perMinute / 60_000;
     const b = this.buckets.get(key) ?? { tokens: this.limit.burst, at: now };
-    b.tokens = Math.min(this.limit.burst, b.tokens + (now - b.at) * perMs);
-    b.at = now;
+    // A clock stepping back (NTP) must neither drain the bucket nor delay later refills.
+    b.tokens = Math.min(this.limit.burst, b.tokens + Math.max(0, now - b.at) * perMs);
+    b.at = Math.max(b.at, now);
     this.buckets.set(key, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;

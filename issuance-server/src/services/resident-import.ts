@@ -32,6 +32,7 @@ export function parseResidentCsv(text: string): { residents: Resident[]; problem
     if (!(REQUIRED as readonly string[]).includes(c) && !(OPTIONAL as readonly string[]).includes(c)) problems.push({ line: header.line, message: `unknown column "${c}"` });
   }
   for (const c of REQUIRED) if (!cols.includes(c)) problems.push({ line: header.line, message: `missing column "${c}"` });
+  for (const c of new Set(cols.filter((c, i) => cols.indexOf(c) !== i))) problems.push({ line: header.line, message: `duplicate column "${c}"` });
   if (problems.length) return { residents: [], problems };
 
   const residents: Resident[] = [];

@@ -14,9 +14,10 @@ export function openDatabase(dataDir: string): Database {
     file = join(dataDir, DATABASE_FILE);
   }
   const db = new BetterSqlite3(file);
+  // First, so that the pragmas and migrations below wait for a concurrent opener instead of failing.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
   migrate(db);
   return db;

@@ -6,14 +6,18 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [migration0001Ini
 
 /** Applies the migrations the database has not seen yet, each in its own transaction. */
 export function migrate(db: Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const current = version();
   if (current > MIGRATIONS.length) {
     throw new Error(`database schema version ${current} is newer than this server (${MIGRATIONS.length}); upgrade the server`);
   }
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let next = current; next < MIGRATIONS.length; next++) {
+    // IMMEDIATE takes the write lock before reading the version again, so that two processes
+    // opening a fresh data directory at once (server and admin CLI) do not both migrate.
     db.transaction(() => {
-      MIGRATIONS[version]!(db);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+      if (version() !== next) return;
+      MIGRATIONS[next]!(db);
+      db.pragma(`user_version = ${next + 1}`);
+    }).immediate();
   }
 }
