@@ -1,0 +1,164 @@
+import type { Application, CatalogResponse, CreateApplicationRequest, LoginResponse, PrintConfirmationRequest } from '@cert/common';
+import type { ServerEndpoint } from '@cert/common/node';
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ApplicantApi } from './applicant-api.ts';
+import { ApplicantSocketClient, type SocketState } from './applicant-socket-client.ts';
+import { CardService, type CardStatus } from './card/card-service.ts';
+import { PcscMonitor } from './card/pcsc-monitor.ts';
+import type { JpkiSessionOptions } from './card/jpki-session.ts';
+import { DeviceKey, plainFileProtector, type KeyProtector } from './device-key.ts';
+import { readJsonFile, writeJsonFile } from './json-file.ts';
+import { ReceiptStore, type StoredReceipt } from './receipt-store.ts';
+
+const settingsSchema = z.object({ serverUrl: z.string().url().nullable() });
+/** Settings the app keeps between runs. */
+export type ApplicantSettings = z.infer<typeof settingsSchema>;
+
+/** Events the UI listens to. */
+export interface ApplicantCoreEvents {
+  card: [CardStatus];
+  connection: [SocketState];
+  'confirmation-request': [PrintConfirmationRequest];
+  'confirmation-closed': [{ requestId: string; status: string }];
+  receipts: [StoredReceipt[]];
+}
+
+/** How the core is set up by its host (Electron main or the web-mode host). */
+export interface ApplicantCoreOptions {
+  dataDir: string;
+  keyProtector?: KeyProtector;
+  card?: JpkiSessionOptions;
+  /** Extra CA (PEM) for a server with a private CA. */
+  ca?: string;
+}
+
+/**
+ * Everything the applicant app does, without Electron: card status and PIN login, the
+ * municipality's catalog, applications and receipts (kept on disk), and print confirmations.
+ */
+export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
+  readonly card: CardService;
+  readonly receipts: ReceiptStore;
+  private readonly device: DeviceKey;
+  private readonly settingsPath: string;
+  private api: ApplicantApi | null = null;
+  private socket: ApplicantSocketClient | null = null;
+
+  constructor(private readonly options: ApplicantCoreOptions) {
+    super();
+    this.settingsPath = join(options.dataDir, 'settings.json');
+    this.receipts = new ReceiptStore(options.dataDir);
+    this.device = DeviceKey.loadOrCreate(join(options.dataDir, 'device-key.bin'), options.keyProtector ?? plainFileProtector);
+    this.card = new CardService(new PcscMonitor(), options.card);
+    this.card.on('status', (s) => this.emit('card', s));
+  }
+
+  /** Starts watching the card readers and, if a server was saved and a login happened, its socket. */
+  start(): void {
+    this.card.monitor.start();
+    const { serverUrl } = this.settings();
+    if (serverUrl) this.api = new ApplicantApi(this.endpoint(serverUrl));
+  }
+
+  /** Stops everything. */
+  stop(): void {
+    this.socket?.stop();
+    this.card.monitor.stop();
+  }
+
+  /** The saved settings. */
+  settings(): ApplicantSettings {
+    return readJsonFile(this.settingsPath, settingsSchema, { serverUrl: null });
+  }
+
+  private endpoint(serverUrl: string): ServerEndpoint {
+    return { baseUrl: serverUrl, ...(this.options.ca ? { ca: this.options.ca } : {}) };
+  }
+
+  /** Sets the municipality's server and checks it answers; returns its catalog. */
+  async connect(serverUrl: string): Promise<CatalogResponse> {
+    const api = new ApplicantApi(this.endpoint(new URL(serverUrl).origin));
+    const catalog = await api.catalog();
+    this.api = api;
+    writeJsonFile(this.settingsPath, { ...this.settings(), serverUrl: api.endpoint.baseUrl });
+    return catalog;
+  }
+
+  private requireApi(): ApplicantApi {
+    if (!this.api) throw new Error('no server is set; connect to the municipality first');
+    return this.api;
+  }
+
+  /** The catalog of the connected server. */
+  catalog(): Promise<CatalogResponse> {
+    return this.requireApi().catalog();
+  }
+
+  /** PIN login: VERIFY with the PIN just typed, then the card-signed server login; opens the socket. */
+  async login(pin: string, confirmLastTry = false): Promise<LoginResponse> {
+    const api = this.requireApi();
+    const session = await this.card.withVerifiedCard(pin, confirmLastTry, (jpki) => api.login(jpki.asToken(), this.device));
+    this.openSocket(api);
+    return session;
+  }
+
+  /** The logged-in resident, if any. */
+  get session(): LoginResponse | null {
+    return this.api?.currentSession ?? null;
+  }
+
+  private openSocket(api: ApplicantApi): void {
+    if (this.socket) return;
+    const socket = new ApplicantSocketClient(api.endpoint, this.device);
+    socket.on('state', (s) => this.emit('connection', s));
+    socket.on('confirmation-request', (r) => this.emit('confirmation-request', r));
+    socket.on('confirmation-closed', (c) => this.emit('confirmation-closed', c));
+    socket.on('application-status', ({ applicationId, status }) => {
+      this.receipts.setStatus(applicationId, status);
+      this.emit('receipts', this.receipts.all());
+    });
+    socket.start();
+    this.socket = socket;
+  }
+
+  /** Resolves once the print-confirmation socket is authenticated. */
+  whenConnected(timeoutMs?: number): Promise<void> {
+    if (!this.socket) return Promise.reject(new Error('log in first'));
+    return this.socket.whenAuthenticated(timeoutMs);
+  }
+
+  /** Applies for a certificate and keeps the receipt. */
+  async apply(req: CreateApplicationRequest): Promise<Application> {
+    const api = this.requireApi();
+    const app = await api.apply(req);
+    this.emit('receipts', this.receipts.upsert(api.endpoint.baseUrl, [app]));
+    return app;
+  }
+
+  /** Refreshes the receipts from the server (when logged in) and returns them. */
+  async listReceipts(): Promise<StoredReceipt[]> {
+    const api = this.api;
+    if (api?.currentSession) this.emit('receipts', this.receipts.upsert(api.endpoint.baseUrl, await api.list()));
+    return this.receipts.all();
+  }
+
+  /** Cancels an application. */
+  async cancel(applicationId: string): Promise<void> {
+    await this.requireApi().cancel(applicationId);
+    this.receipts.setStatus(applicationId, 'cancelled');
+    this.emit('receipts', this.receipts.all());
+  }
+
+  /** Print confirmation requests still open. */
+  pendingConfirmations(): PrintConfirmationRequest[] {
+    return [...(this.socket?.pending.values() ?? [])];
+  }
+
+  /** The resident's answer to a print confirmation request (signed with the device key). */
+  respond(requestId: string, approved: boolean): void {
+    if (!this.socket) throw new Error('not connected to the server');
+    this.socket.respond(requestId, approved);
+  }
+}
