@@ -1,54 +1,102 @@
-import { formatReceiptNumber } from '@cert/common';
-import { DeviceKey } from 'desktop-applicant';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { formatReceiptNumber, type PrintConfirmationRequest } from '@cert/common';
+import { ApplicantCore } from 'desktop-applicant';
+import { IppPrinter, KioskApi, KioskSession } from 'kiosk-shell';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureTestPki } from '../pki/test-pki.ts';
-import { REPO_ROOT, startServerProcess } from '../rig/server-process.ts';
-import { softwareToken } from '../rig/software-token.ts';
-import { runScriptedFlow } from './scripted-flow.ts';
-import { seedDemo } from './seed-demo.ts';
+import { REPO_ROOT } from '../rig/server-process.ts';
+import { startDeviceRig } from '../rig/device-rig.ts';
+import { DEFAULT_AUTH_PIN } from '../virtual-card/persona.ts';
 
-const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, resident: { type: 'string', default: 'R0001' } } });
+const { values } = parseArgs({
+  options: {
+    keep: { type: 'boolean', default: false },
+    resident: { type: 'string', default: 'R0001' },
+  },
+});
 const t0 = performance.now();
 const say = (step: string, detail = '') => console.log(`[${((performance.now() - t0) / 1000).toFixed(2).padStart(6)} s] ${step}${detail ? `: ${detail}` : ''}`);
 
-const pki = await ensureTestPki();
-say('test PKI ready', pki.dir);
-const work = mkdtempSync(join(REPO_ROOT, '.demo-data', 'run-').replace(/run-$/, '') + 'run-');
-const dataDir = join(work, 'server');
-const seeded = await seedDemo(dataDir, pki);
-say('demo municipality seeded', `テスト市 (999991), ${Object.keys(pki.residents).length} cards linked, ${seeded.kiosks.length} kiosks`);
-
-const server = await startServerProcess(['--data-dir', dataDir, '--confirmation-timeout-seconds', '60']);
-say('server listening', server.url);
-const cleanup = async () => {
-  await server.stop();
-  if (!values.keep) rmSync(work, { recursive: true, force: true });
-};
-
+say('starting pcscd with vpcd readers, ippeveprinter and the issuance server');
+const rig = await startDeviceRig({ serverProcess: true });
+say('server listening', rig.serverUrl);
+say('virtual printer', rig.printer.uri);
+let applicant: ApplicantCore | null = null;
 try {
-  const resident = pki.residents[values.resident!];
-  if (!resident) throw new Error(`no test card for resident ${values.resident}`);
-  const device = DeviceKey.loadOrCreate(join(work, 'applicant', 'device-key.der'));
-  const flow = await runScriptedFlow({ baseUrl: server.url }, softwareToken(resident.auth), device, seeded.kiosks[0]!.credential, say);
-  const outDir = join(REPO_ROOT, '.demo-data', 'output');
+  const card = await rig.insertCardProcess(values.resident!);
+  say(`virtual My Number card of ${values.resident} inserted`, rig.slots[0]!.readerName);
+  void card;
+
+  applicant = new ApplicantCore({ dataDir: join(rig.work, 'applicant') });
+  applicant.start();
+  const catalog = await applicant.connect(rig.serverUrl);
+  say('applicant app connected to the municipality', `${catalog.municipality.name}: ${catalog.certificateTypes.map((t) => `${t.name.ja} ¥${t.fee}`).join(', ')}`);
+  const info = await new Promise<{ triesLeft: number; kind: string }>((resolve, reject) => {
+    const check = () => {
+      const s = applicant!.card.status;
+      if (s.state === 'card_ready') resolve(s.info);
+      else if (s.state === 'card_error') reject(new Error(s.error.message));
+    };
+    applicant!.on('card', check);
+    check();
+    setTimeout(() => reject(new Error(`no card ready: ${applicant!.card.status.state}`)), 15_000).unref();
+  });
+  say('card read through PC/SC', `${info.kind}, PIN tries left ${info.triesLeft}`);
+  const login = await applicant.login(DEFAULT_AUTH_PIN);
+  say('PIN verified on the card and card-signed login accepted', login.resident.displayName);
+  await applicant.whenConnected();
+  const application = await applicant.apply({ certificateType: 'juminhyo', options: { scope: 'household' }, copies: 1 });
+  say('application submitted', `receipt number ${formatReceiptNumber(application.receiptNumber)} (valid until ${application.expiresAt})`);
+
+  const lifecycle: string[] = [`application:${application.status}`];
+  applicant.on('receipts', (rs) => {
+    const r = rs.find((x) => x.applicationId === application.applicationId);
+    if (r && lifecycle.at(-1) !== `application:${r.status}`) lifecycle.push(`application:${r.status}`);
+  });
+  applicant.on('confirmation-request', (r: PrintConfirmationRequest) => {
+    say('print confirmation request on the applicant device', `${r.kiosk.name} (${r.kiosk.location}), ${r.copies} copy, ¥${r.fee}`);
+    applicant!.respond(r.requestId, true);
+    say('resident approved on the applicant device (signed with the device key)');
+  });
+
+  const kiosk = new KioskSession(new KioskApi({ baseUrl: rig.serverUrl }, rig.kiosks[0]!.credential), new IppPrinter(rig.printer.uri));
+  kiosk.on('progress', (p) => {
+    if (p.kind === 'claimed') lifecycle.push(`issuance:${p.issuance.status}`);
+    if (p.kind === 'issuance-status') lifecycle.push(`issuance:${p.status}`);
+    if (p.kind === 'phase') say(`kiosk: ${p.phase}`);
+    if (p.kind === 'job') say(`kiosk: printer job ${p.job.state}`);
+  });
+  say('kiosk: receipt number typed', formatReceiptNumber(application.receiptNumber));
+  const outcome = await kiosk.issue(formatReceiptNumber(application.receiptNumber));
+  if (outcome.status !== 'printed') throw new Error(`the kiosk ended with ${outcome.status}: ${outcome.error ?? ''}`);
+  await new Promise((r) => setTimeout(r, 300));
+
+  const doc = rig.printer.documents().at(-1);
+  if (!doc) throw new Error('the printer received no document');
+  const outDir = join(REPO_ROOT, '.demo-data');
   mkdirSync(outDir, { recursive: true });
-  const pdfPath = join(outDir, `juminhyo-${flow.receiptNumber}.pdf`);
-  writeFileSync(pdfPath, flow.pdf);
+  const kept = join(outDir, `printed-${application.receiptNumber}.pdf`);
+  copyFileSync(doc.path, kept);
+
   console.log('');
-  console.log(`receipt number : ${formatReceiptNumber(flow.receiptNumber)}`);
-  console.log(`lifecycle      : ${flow.lifecycle.join(' → ')}`);
-  console.log(`document       : ${pdfPath}`);
-  console.log(`server         : ${server.url}${values.keep ? ' (kept running; Ctrl-C to stop)' : ''}`);
-  console.log(`total          : ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  console.log(`receipt number : ${formatReceiptNumber(application.receiptNumber)}`);
+  console.log(`lifecycle      : ${lifecycle.join(' → ')}`);
+  console.log(`printer job    : ${outcome.jobId ?? doc.jobId} (${doc.bytes} bytes)`);
+  console.log(`printed PDF    : ${values.keep ? doc.path : kept}${values.keep ? '' : ' (copied from the printer spool, which is removed on exit)'}`);
+  console.log(`wall time      : ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   if (values.keep) {
-    console.log(`kiosk credential: ${seeded.kiosks[0]!.credential}`);
-    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    console.log('');
+    console.log(`everything keeps running (Ctrl-C to stop): server ${rig.serverUrl}, printer ${rig.printer.uri}, reader "${rig.slots[0]!.readerName}"`);
+    console.log(`kiosk credential: ${rig.kiosks[0]!.credential}`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
   }
 } catch (e) {
-  console.error(`demo failed: ${(e as Error).message}\n${server.stderr().slice(-4000)}`);
+  console.error(`demo failed: ${(e as Error).stack ?? e}`);
   process.exitCode = 1;
 } finally {
-  await cleanup();
+  applicant?.stop();
+  await rig.close();
 }
