@@ -1,2 +1,4 @@
 /** Node-only helpers (HTTP client); never imported by renderer code. */
 export * from './http-json-client.ts';
+export * from './ipc-dispatch.ts';
+export * from './web-host.ts';

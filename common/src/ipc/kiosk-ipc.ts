@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { createIssuanceResponseSchema, issuanceStatusSchema } from '../contract/http.ts';
+import { channel } from './ipc-contract.ts';
+
+/** The printer's condition as the kiosk classifies it; everything but `ready` blocks printing. */
+export const printerConditionSchema = z.enum(['ready', 'media-empty', 'media-jam', 'door-open', 'toner-empty', 'stopped', 'offline']);
+
+/** The printer's state, classified, with the raw IPP values it came from. */
+export const printerStatusSchema = z.object({
+  condition: printerConditionSchema,
+  ready: z.boolean(),
+  message: z.string(),
+  state: z.enum(['idle', 'processing', 'stopped', 'unknown']),
+  reasons: z.array(z.string()),
+  acceptingJobs: z.boolean().nullable(),
+  stateMessage: z.string().nullable(),
+});
+
+/** One observation of an IPP job. */
+export const jobStatusSchema = z.object({
+  jobId: z.number().int(),
+  state: z.enum(['pending', 'pending-held', 'processing', 'processing-stopped', 'canceled', 'aborted', 'completed']),
+  reasons: z.array(z.string()),
+  message: z.string().nullable(),
+});
+
+/** Where a kiosk session is. */
+export const kioskPhaseSchema = z.enum(['idle', 'checking_printer', 'claiming', 'awaiting_confirmation', 'fetching_document', 'printing', 'reporting', 'abandoning']);
+
+/** How one receipt ended at the kiosk. */
+export const kioskOutcomeSchema = z.object({
+  receiptNumber: z.string(),
+  status: z.enum([
+    'printed', 'declined', 'expired', 'print_failed', 'abandoned', 'receipt_malformed', 'receipt_not_found',
+    'issuance_in_progress', 'rate_limited', 'kiosk_unauthorized', 'printer_unavailable', 'server_unreachable', 'cancelled', 'error',
+  ]),
+  issuanceId: z.string().optional(),
+  jobId: z.number().int().optional(),
+  error: z.string().optional(),
+  printer: printerConditionSchema.optional(),
+  retryAfterSeconds: z.number().optional(),
+  receiptProblem: z.enum(['not_digits', 'too_short', 'too_long', 'check_digit']).optional(),
+});
+/** How one receipt ended at the kiosk. */
+export type KioskOutcomeView = z.infer<typeof kioskOutcomeSchema>;
+
+/** Progress of a kiosk session, in the order it happens. */
+export const kioskProgressSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('phase'), phase: kioskPhaseSchema, receiptNumber: z.string().optional(), issuanceId: z.string().optional() }),
+  z.object({ kind: z.literal('claimed'), issuance: createIssuanceResponseSchema }),
+  z.object({ kind: z.literal('issuance-status'), issuanceId: z.string(), status: issuanceStatusSchema }),
+  z.object({ kind: z.literal('printer'), status: printerStatusSchema }),
+  z.object({ kind: z.literal('job'), job: jobStatusSchema, printer: printerStatusSchema }),
+  z.object({ kind: z.literal('outcome'), outcome: kioskOutcomeSchema }),
+]);
+/** Progress of a kiosk session. */
+export type KioskProgressView = z.infer<typeof kioskProgressSchema>;
+
+/** What the kiosk UI needs to know about its appliance. */
+export const kioskInfoSchema = z.object({
+  storeName: z.string(),
+  location: z.string(),
+  inactivityMs: z.number().int().positive(),
+  decisionTimeoutMs: z.number().int().positive(),
+});
+
+/** The kiosk app's IPC channels (main ⇄ renderer). */
+export const kioskChannels = {
+  'kiosk.info': channel(z.tuple([]), kioskInfoSchema),
+  'kiosk.issue': channel(z.tuple([z.string().max(64)]), kioskOutcomeSchema),
+  'kiosk.cancel': channel(z.tuple([]), z.null()),
+  'printer.status': channel(z.tuple([]), printerStatusSchema),
+};
+
+/** Events main → renderer of the kiosk app. */
+export const kioskEvents = {
+  progress: kioskProgressSchema,
+};
