@@ -1,4 +1,4 @@
-import { rendererApi, type ChannelMap, type EventMap, type IpcOutcome, type RendererApi } from '../ipc/ipc-contract.ts';
+import type { IpcOutcome, IpcTransport } from '../ipc/ipc-contract.ts';
 
 const TOKEN_KEY = 'launch-token';
 
@@ -15,10 +15,10 @@ function launchToken(): string {
 }
 
 /**
- * The renderer API in web mode: the same shape the Electron preload exposes, carried over the
+ * The IPC transport in web mode: the same shape the Electron preload exposes, carried over the
  * local host's `POST /ipc/<channel>` and `/events` WebSocket with the launch token.
  */
-export function createWebBridge<M extends ChannelMap, E extends EventMap>(channels: M, _events: E): RendererApi<M, E> {
+export function createWebTransport(): IpcTransport {
   const token = launchToken();
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const connect = (attempt: number) => {
@@ -33,9 +33,8 @@ export function createWebBridge<M extends ChannelMap, E extends EventMap>(channe
     ws.onclose = () => setTimeout(() => connect(attempt + 1), Math.min(5000, 200 * 2 ** attempt));
   };
   connect(0);
-  return rendererApi<M, E>(
-    channels,
-    async (channel, args) => {
+  return {
+    call: async (channel, args) => {
       try {
         const res = await fetch(`/ipc/${encodeURIComponent(channel)}`, {
           method: 'POST',
@@ -47,11 +46,13 @@ export function createWebBridge<M extends ChannelMap, E extends EventMap>(channe
         return { ok: false, error: { code: 'host_unreachable', message: 'the app is not running' } };
       }
     },
-    (event, listener) => {
+    on: (event, listener) => {
       const set = listeners.get(event) ?? new Set();
       set.add(listener);
       listeners.set(event, set);
-      return () => set.delete(listener);
+      return () => {
+        set.delete(listener);
+      };
     },
-  );
+  };
 }

@@ -68,19 +68,25 @@ export function parseArgs<M extends ChannelMap>(map: M, name: string, args: unkn
   return r.success ? { channel: name, args: r.data as unknown[] } : null;
 }
 
-/** Builds the renderer API from a transport function (ipcRenderer.invoke, or fetch in web mode). */
-export function rendererApi<M extends ChannelMap, E extends EventMap>(
-  map: M,
-  call: (channel: string, args: unknown[]) => Promise<IpcOutcome<unknown>>,
-  subscribe: (event: string, listener: (payload: unknown) => void) => () => void,
-): RendererApi<M, E> {
+/**
+ * The raw channel under the renderer API: what the Electron preload exposes through
+ * contextBridge and what the web bridge provides in web mode. Calls resolve to an outcome and
+ * never throw, because errors crossing contextBridge lose everything but their message.
+ */
+export interface IpcTransport {
+  call(channel: string, args: unknown[]): Promise<IpcOutcome<unknown>>;
+  on(event: string, listener: (payload: unknown) => void): () => void;
+}
+
+/** Builds the typed renderer API over a transport; failed calls throw IpcCallError here, in the renderer. */
+export function rendererApi<M extends ChannelMap, E extends EventMap>(map: M, _events: E, transport: IpcTransport): RendererApi<M, E> {
   const invoke = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const name of Object.keys(map)) {
     invoke[name] = async (...args: unknown[]) => {
-      const r = await call(name, args);
+      const r = await transport.call(name, args);
       if (!r.ok) throw new IpcCallError(r.error);
       return r.value;
     };
   }
-  return { invoke: invoke as InvokeApi<M>, on: subscribe as SubscribeApi<E> };
+  return { invoke: invoke as InvokeApi<M>, on: transport.on as SubscribeApi<E> };
 }
