@@ -4,6 +4,8 @@ import { channel } from './ipc-contract.ts';
 
 /** The printer's condition as the kiosk classifies it; everything but `ready` blocks printing. */
 export const printerConditionSchema = z.enum(['ready', 'media-empty', 'media-jam', 'door-open', 'toner-empty', 'stopped', 'offline']);
+/** The printer's condition as the kiosk classifies it. */
+export type PrinterConditionView = z.infer<typeof printerConditionSchema>;
 
 /** The printer's state, classified, with the raw IPP values it came from. */
 export const printerStatusSchema = z.object({
@@ -64,12 +66,17 @@ export const kioskInfoSchema = z.object({
   decisionTimeoutMs: z.number().int().positive(),
 });
 
+/** What the kiosk UI needs to know about its appliance. */
+export type KioskInfo = z.infer<typeof kioskInfoSchema>;
+
 /** The kiosk app's IPC channels (main ⇄ renderer). */
 export const kioskChannels = {
   'kiosk.info': channel(z.tuple([]), kioskInfoSchema),
   'kiosk.issue': channel(z.tuple([z.string().max(64)]), kioskOutcomeSchema),
   'kiosk.cancel': channel(z.tuple([]), z.null()),
   'printer.status': channel(z.tuple([]), printerStatusSchema),
+  // Staff leave the locked-down shell with the appliance's admin code (checked in the main process).
+  'kiosk.adminExit': channel(z.tuple([z.string().max(32)]), z.null()),
 };
 
 /** Events main → renderer of the kiosk app. */

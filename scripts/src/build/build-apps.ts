@@ -37,18 +37,26 @@ export async function buildApp(app: AppName, options: { electron?: boolean } = {
   const assets = join(root, 'src/renderer/assets');
   if (existsSync(assets)) cpSync(assets, join(out, 'renderer/assets'), { recursive: true });
   if (!options.electron) return;
-  await build({
-    entryPoints: { main: join(root, 'src/electron/main.ts'), preload: join(root, 'src/electron/preload.ts') },
+  const electronBuild = {
     outdir: join(out, 'electron'),
     outExtension: { '.js': '.cjs' },
     bundle: true,
-    platform: 'node',
-    format: 'cjs',
+    platform: 'node' as const,
+    format: 'cjs' as const,
     target: 'node20',
+    logLevel: 'warning' as const,
+  };
+  await build({
+    ...electronBuild,
+    entryPoints: { main: join(root, 'src/electron/main.ts') },
     // Native modules and Electron itself load at run time from node_modules (unpacked from asar).
     external: ['electron', 'pcsclite', 'better-sqlite3'],
-    logLevel: 'warning',
+    // The cores are ES modules (createRequire(import.meta.url)); in a CommonJS bundle import.meta is empty.
+    define: { 'import.meta.url': '__import_meta_url' },
+    banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   });
+  // The sandboxed preload runs in a wrapper without __filename: it gets no banner.
+  await build({ ...electronBuild, entryPoints: { preload: join(root, 'src/electron/preload.ts') }, external: ['electron'] });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,0 +1,61 @@
+// What the resident reads when a receipt did not print: one screen per cause, each saying what
+// happened, whether the application is still there, and what to do next.
+import type { IpcError, KioskOutcomeView } from '@cert/common';
+import type { KioskStrings } from '../../../common/src/i18n/kiosk-strings.ts';
+import type { ResultSpec } from './screens.ts';
+
+/** The ways on from a result screen. */
+export interface ResultActions {
+  /** The same receipt number again (after staff fixed the printer, after a wait…). */
+  retry(): void;
+  /** Back to the keypad with an empty number. */
+  reenter(): void;
+  restart(): void;
+}
+
+/** The screen for an outcome other than `printed` (and other than the resident's own cancel). */
+export function outcomeResult(outcome: KioskOutcomeView, t: KioskStrings, a: ResultActions): ResultSpec {
+  const retry = { label: t.tryAgain, run: a.retry, id: 'retry' };
+  const restart = { label: t.backToStart, run: a.restart, id: 'restart' };
+  const primary = <T extends object>(x: T) => ({ ...x, primary: true });
+  const staff = outcome.error ? { staffDetail: outcome.error } : {};
+  switch (outcome.status) {
+    // The kiosk cannot tell a wrong number from an expired or printed one: the same words for all.
+    case 'receipt_not_found':
+    case 'receipt_malformed':
+      return { kind: 'wrong-receipt', tone: 'error', heading: t.wrongReceiptHeading, paragraphs: [t.wrongReceiptBody], actions: [primary({ label: t.enterAgain, run: a.reenter, id: 'reenter' }), restart] };
+    case 'declined':
+      return { kind: 'declined', tone: 'info', heading: t.declinedHeading, paragraphs: [t.declinedBody], actions: [primary(restart), retry] };
+    // `abandoned`/`cancelled` reach here only when the kiosk itself gave up waiting.
+    case 'expired':
+    case 'abandoned':
+    case 'cancelled':
+      return { kind: 'timed-out', tone: 'warning', heading: t.timedOutHeading, paragraphs: [t.timedOutBody], actions: [primary(retry), restart] };
+    case 'print_failed':
+    case 'printer_unavailable': {
+      const condition = outcome.printer ?? (outcome.status === 'printer_unavailable' ? 'offline' : 'ready');
+      return { kind: 'printer', tone: 'error', heading: t.printerHeading, paragraphs: [t.printerProblem[condition], t.callStaff, t.notLost], ...staff, actions: [primary(retry), restart] };
+    }
+    case 'server_unreachable':
+      return { kind: 'server-unreachable', tone: 'warning', heading: t.serverHeading, paragraphs: [t.serverBody], actions: [primary(retry), restart] };
+    case 'issuance_in_progress':
+      return { kind: 'busy', tone: 'warning', heading: t.busyHeading, paragraphs: [t.busyBody], actions: [primary(restart), retry] };
+    case 'rate_limited':
+      return { kind: 'rate-limited', tone: 'warning', heading: t.rateHeading, paragraphs: [t.rateBody(outcome.retryAfterSeconds === undefined ? null : Math.ceil(outcome.retryAfterSeconds))], actions: [primary(restart)] };
+    case 'kiosk_unauthorized':
+      return { kind: 'out-of-service', tone: 'error', heading: t.outOfServiceHeading, paragraphs: [t.outOfServiceBody], ...staff, actions: [primary(restart)] };
+    // `printed` gets the done screen before this is asked; it is here to keep the switch exhaustive.
+    case 'printed':
+    case 'error':
+      return { kind: 'error', tone: 'error', heading: t.errorHeading, paragraphs: [t.errorBody], ...staff, actions: [primary(retry), restart] };
+  }
+}
+
+/** The screen for a call that failed below the session (the host is gone, a bug). */
+export function ipcFailureResult(error: IpcError, t: KioskStrings, a: ResultActions): ResultSpec {
+  const staffDetail = `${error.code}: ${error.message}`;
+  if (error.code === 'host_unreachable') {
+    return { kind: 'out-of-service', tone: 'error', heading: t.outOfServiceHeading, paragraphs: [t.outOfServiceBody], staffDetail, actions: [{ label: t.backToStart, run: a.restart, id: 'restart', primary: true }] };
+  }
+  return { kind: 'error', tone: 'error', heading: t.errorHeading, paragraphs: [t.errorBody], staffDetail, actions: [{ label: t.tryAgain, run: a.retry, id: 'retry', primary: true }, { label: t.backToStart, run: a.restart, id: 'restart' }] };
+}
