@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { printConfirmationRequestSchema } from '../contract/applicant-socket.ts';
 import { catalogResponseSchema } from '../contract/catalog.ts';
-import { applicationSchema, applicationStatusSchema, createApplicationRequestSchema, issuanceStatusSchema } from '../contract/http.ts';
+import { applicationSchema, createApplicationRequestSchema, issuanceStatusSchema } from '../contract/http.ts';
 import { channel } from './ipc-contract.ts';
 
 /** Kinds of card failure the applicant UI explains (see the core's CardError). */
@@ -73,6 +73,5 @@ export const applicantEvents = {
   connection: socketStateSchema,
   'confirmation-request': printConfirmationRequestSchema,
   'confirmation-closed': z.object({ requestId: z.string(), status: issuanceStatusSchema }),
-  'application-status': z.object({ applicationId: z.string(), status: applicationStatusSchema }),
   receipts: z.array(storedReceiptSchema),
 };

@@ -12,6 +12,9 @@ import { DeviceKey, plainFileProtector, type KeyProtector } from './device-key.t
 import { readJsonFile, writeJsonFile } from './json-file.ts';
 import { ReceiptStore, type StoredReceipt } from './receipt-store.ts';
 
+/** The device key's file name in the data directory (the Electron host seals it in place). */
+export const DEVICE_KEY_FILE = 'device-key.bin';
+
 const settingsSchema = z.object({ serverUrl: z.string().url().nullable() });
 /** Settings the app keeps between runs. */
 export type ApplicantSettings = z.infer<typeof settingsSchema>;
@@ -50,7 +53,7 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
     super();
     this.settingsPath = join(options.dataDir, 'settings.json');
     this.receipts = new ReceiptStore(options.dataDir);
-    this.device = DeviceKey.loadOrCreate(join(options.dataDir, 'device-key.bin'), options.keyProtector ?? plainFileProtector);
+    this.device = DeviceKey.loadOrCreate(join(options.dataDir, DEVICE_KEY_FILE), options.keyProtector ?? plainFileProtector);
     this.card = new CardService(new PcscMonitor(), options.card);
     this.card.on('status', (s) => this.emit('card', s));
   }
@@ -59,7 +62,10 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
   start(): void {
     this.card.monitor.start();
     const { serverUrl } = this.settings();
-    if (serverUrl) this.api = new ApplicantApi(this.endpoint(serverUrl));
+    if (!serverUrl) return;
+    this.api = new ApplicantApi(this.endpoint(serverUrl));
+    // A device that applied before is registered: it must hear kiosks' requests without a new PIN login.
+    if (this.receipts.all().some((r) => r.serverUrl === serverUrl)) this.openSocket(this.api);
   }
 
   /** Stops everything. */
@@ -81,6 +87,10 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
   async connect(serverUrl: string): Promise<CatalogResponse> {
     const api = new ApplicantApi(this.endpoint(new URL(serverUrl).origin));
     const catalog = await api.catalog();
+    if (this.api?.endpoint.baseUrl !== api.endpoint.baseUrl) {
+      this.socket?.stop();
+      this.socket = null;
+    }
     this.api = api;
     writeJsonFile(this.settingsPath, { ...this.settings(), serverUrl: api.endpoint.baseUrl });
     return catalog;
@@ -110,7 +120,9 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
   }
 
   private openSocket(api: ApplicantApi): void {
-    if (this.socket) return;
+    // A socket refused before this login (key not yet registered) is replaced; a live one is kept.
+    if (this.socket && this.socket.state !== 'rejected' && this.socket.state !== 'stopped') return;
+    this.socket?.stop();
     const socket = new ApplicantSocketClient(api.endpoint, this.device);
     socket.on('state', (s) => this.emit('connection', s));
     socket.on('confirmation-request', (r) => this.emit('confirmation-request', r));
@@ -121,6 +133,11 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
     });
     socket.start();
     this.socket = socket;
+  }
+
+  /** The print-confirmation socket's state; `stopped` until a login opens it. */
+  get connectionState(): SocketState {
+    return this.socket?.state ?? 'stopped';
   }
 
   /** Resolves once the print-confirmation socket is authenticated. */

@@ -6,11 +6,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../rig/server-process.ts';
 import { startDeviceRig } from '../rig/device-rig.ts';
+import { buildApp } from '../build/build-apps.ts';
+import { startApplicantWebHost } from '../../../desktop-applicant/src/host/web-main.ts';
+import { startKioskWebHost } from '../../../kiosk-shell/src/host/kiosk-web-host.ts';
+import { DEMO_KIOSKS } from './seed-demo.ts';
 import { DEFAULT_AUTH_PIN } from '../virtual-card/persona.ts';
 
 const { values } = parseArgs({
   options: {
     keep: { type: 'boolean', default: false },
+    web: { type: 'boolean', default: false },
     resident: { type: 'string', default: 'R0001' },
   },
 });
@@ -23,9 +28,12 @@ say('server listening', rig.serverUrl);
 say('virtual printer', rig.printer.uri);
 let applicant: ApplicantCore | null = null;
 try {
-  const card = await rig.insertCardProcess(values.resident!);
+  await rig.insertCardProcess(values.resident!);
   say(`virtual My Number card of ${values.resident} inserted`, rig.slots[0]!.readerName);
-  void card;
+  if (values.web) {
+    await runWebMode();
+    process.exit(process.exitCode ?? 0);
+  }
 
   applicant = new ApplicantCore({ dataDir: join(rig.work, 'applicant') });
   applicant.start();
@@ -98,5 +106,37 @@ try {
   process.exitCode = 1;
 } finally {
   applicant?.stop();
+  await rig.close();
+}
+
+/** `--web`: both UIs in web mode over the same devices, until Ctrl-C. */
+async function runWebMode(): Promise<void> {
+  await buildApp('desktop-applicant');
+  await buildApp('kiosk-shell');
+  const applicantUi = await startApplicantWebHost({ dataDir: join(rig.work, 'applicant-web'), serverUrl: rig.serverUrl });
+  const kiosk = rig.kiosks[0]!;
+  const kioskUi = await startKioskWebHost({
+    endpoint: { baseUrl: rig.serverUrl },
+    credential: kiosk.credential,
+    printerUri: rig.printer.uri,
+    storeName: kiosk.name,
+    location: DEMO_KIOSKS[0].location,
+    inactivityMs: 90_000,
+    decisionTimeoutMs: 150_000,
+    printTimeoutMs: 120_000,
+    adminCode: null,
+  });
+  console.log('');
+  console.log(`applicant UI : ${applicantUi.url}`);
+  console.log(`kiosk UI     : ${kioskUi.url}`);
+  console.log(`card PIN     : ${DEFAULT_AUTH_PIN} (virtual card of ${values.resident} in "${rig.slots[0]!.readerName}")`);
+  console.log(`printer spool: ${rig.printer.spoolDir}`);
+  console.log('Ctrl-C stops everything.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await kioskUi.close();
+  await applicantUi.close();
   await rig.close();
 }
