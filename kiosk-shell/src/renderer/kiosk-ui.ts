@@ -101,6 +101,10 @@ export class KioskUi {
     this.store.textContent = this.info?.storeName ?? '';
     this.main.replaceChildren(view.el);
     focus.focus();
+    // A screen that appears by itself (timed out, declined, done after a long wait at the phone)
+    // gets the full inactivity time to be read: counting from the last touch would send it back
+    // to start at once.
+    this.lastActivity = Date.now();
     this.armIdle();
     return view;
   }
