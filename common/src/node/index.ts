@@ -2,3 +2,4 @@
 export * from './http-json-client.ts';
 export * from './ipc-dispatch.ts';
 export * from './web-host.ts';
+export * from './renderer-security.ts';

@@ -6,19 +6,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ChannelHandlers, ChannelMap, EventMap } from '../ipc/ipc-contract.ts';
 import { dispatchIpc, type ErrorMapper } from './ipc-dispatch.ts';
-
-/** Content-Security-Policy of the renderer in both modes: nothing remote, no inline script. */
-export const RENDERER_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-};
+import { RENDERER_CONTENT_TYPES as TYPES, RENDERER_CSP } from './renderer-security.ts';
 
 /** What a web-mode host serves: the renderer files and one app's IPC map. */
 export interface WebHostOptions<M extends ChannelMap, E extends EventMap> {

@@ -4,7 +4,7 @@
 // sender check could not tell our page from any other local file. A standard + secure scheme
 // gives the renderer a real origin of its own (checked on every IPC call), serves only the
 // built renderer directory with our CSP header, and counts as a secure context.
-import { RENDERER_CSP } from '@cert/common/node';
+import { RENDERER_CONTENT_TYPES as TYPES, RENDERER_CSP } from '@cert/common/node';
 import type { Protocol, Session, WebContents } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -14,15 +14,6 @@ export const APP_SCHEME = 'app';
 const APP_HOST = 'applicant';
 /** The renderer's origin (the IPC sender check compares against it). */
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-};
 
 /**
  * True for a URL of our renderer (and nothing else, whatever its path). Compared by scheme and

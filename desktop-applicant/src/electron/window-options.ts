@@ -1,5 +1,6 @@
 // The applicant window: every web preference that keeps the renderer away from Node and the
 // network is spelled out, not left to defaults that differ between Electron versions.
+import { secureWebPreferences } from '@cert/common/node';
 import type { BrowserWindowConstructorOptions } from 'electron';
 
 /** Options of the one applicant window. */
@@ -14,17 +15,7 @@ export function applicantWindowOptions(preloadPath: string): BrowserWindowConstr
     backgroundColor: '#ffffff',
     autoHideMenuBar: true,
     webPreferences: {
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
+      ...secureWebPreferences(preloadPath),
     },
   };
 }

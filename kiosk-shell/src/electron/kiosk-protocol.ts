@@ -1,7 +1,7 @@
 // The renderer is served from a private, secure scheme (`kiosk://app/…`) out of the packaged
 // files, with the same CSP header as web mode: no file:// quirks, no remote content, and a real
 // origin for the CSP's 'self' and for the IPC sender check.
-import { RENDERER_CSP } from '@cert/common/node';
+import { RENDERER_CONTENT_TYPES as TYPES, RENDERER_CSP } from '@cert/common/node';
 import type * as Electron from 'electron';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -17,15 +17,6 @@ export const KIOSK_URL = `${KIOSK_ORIGIN}/index.html`;
 export const KIOSK_SCHEME_PRIVILEGES: Electron.CustomScheme = {
   scheme: KIOSK_SCHEME,
   privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false, allowServiceWorkers: false, bypassCSP: false, stream: false },
-};
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
 };
 
 const notFound = () => new Response('not found', { status: 404, headers: { 'content-type': 'text/plain' } });

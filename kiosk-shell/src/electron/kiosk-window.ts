@@ -1,5 +1,6 @@
 // The kiosk window and its guards: fullscreen kiosk mode, a sandboxed renderer without Node and
 // devtools, no keyboard way out, no closing without an admin exit, reload after a crash.
+import { secureWebPreferences } from '@cert/common/node';
 import type * as Electron from 'electron';
 import { KIOSK_URL } from './kiosk-protocol.ts';
 
@@ -17,18 +18,8 @@ export function kioskWindowOptions(preloadPath: string): Electron.BrowserWindowC
     maximizable: false,
     backgroundColor: '#ffffff',
     webPreferences: {
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
+      ...secureWebPreferences(preloadPath),
       devTools: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
       disableDialogs: true,
       enableWebSQL: false,
       experimentalFeatures: false,
