@@ -55,6 +55,10 @@ export async function startApplicant(rig: DeviceRig, cleanups: Cleanups): Promis
   const core = cleanups.add(new ApplicantCore({ dataDir }), (c) => c.stop());
   const t: TestApplicant = { core, dataDir, statuses: [], requests: [], answer: 'approve' };
   core.on('card', (s) => t.statuses.push(s));
+  if (process.env.E2E_DEBUG) {
+    core.on('card', (s) => console.log(`      [card ${performance.now().toFixed(0)}] ${describeStatus(s)}`));
+    core.card.monitor.on('readers', (r) => console.log(`      [readers ${performance.now().toFixed(0)}] ${JSON.stringify(r)}`));
+  }
   core.on('confirmation-request', (r) => {
     t.requests.push(r);
     if (t.answer !== 'ignore') core.respond(r.requestId, t.answer === 'approve');
@@ -99,7 +103,7 @@ export async function waitForReady(core: ApplicantCore, triesLeft?: number, time
 /** A status as one short string, for messages. */
 export function describeStatus(s: CardStatus): string {
   if (s.state === 'card_ready') return `card_ready(${s.info.kind}, ${s.info.triesLeft})`;
-  if (s.state === 'card_error') return `card_error(${s.error.kind})`;
+  if (s.state === 'card_error') return `card_error(${s.error.kind}: ${s.error.message})`;
   return s.state;
 }
 
@@ -123,10 +127,12 @@ export function commandName(e: Pick<ApduLogEntry, 'command'>): string {
 /** True for a VERIFY that carries a PIN (the retry query has no data). */
 export const isVerifyWithPin = (e: Pick<ApduLogEntry, 'command'>) => commandName(e) === 'VERIFY';
 
-/** A kiosk as the kiosk app builds it: its own credential, the rig's printer, quick polling. */
-export function newKiosk(rig: DeviceRig, index = 0, options: KioskSessionOptions = {}): { session: KioskSession; api: KioskApi; progress: KioskProgress[] } {
+/** A kiosk as the kiosk app builds it: its own credential, the rig's printer, quick polling; cancelled by `cleanups`. */
+export function newKiosk(rig: DeviceRig, cleanups: Cleanups, index = 0, options: KioskSessionOptions = {}): { session: KioskSession; api: KioskApi; progress: KioskProgress[] } {
   const api = new KioskApi({ baseUrl: rig.serverUrl }, rig.kiosks[index]!.credential);
   const session = new KioskSession(api, new IppPrinter(rig.printer.uri, { requestTimeoutMs: 5000 }), { jobPollIntervalMs: 50, retryDelayMs: 100, ...options });
+  // A test that fails while the kiosk waits must not leave it polling a closed server.
+  cleanups.add(session, (k) => k.cancel());
   const progress: KioskProgress[] = [];
   session.on('progress', (p) => progress.push(p));
   return { session, api, progress };

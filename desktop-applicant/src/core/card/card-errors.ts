@@ -30,6 +30,7 @@ const PCSC_CODES: Record<number, CardErrorKind> = {
   0x80100069: 'card_removed', // SCARD_W_REMOVED_CARD
   0x80100068: 'card_removed', // SCARD_W_RESET_CARD
   0x8010000c: 'no_card', // SCARD_E_NO_SMARTCARD
+  0x80100016: 'card_removed', // SCARD_E_NOT_TRANSACTED: the reader lost the card mid-command (pulled out, left the NFC field)
   0x80100066: 'card_removed', // SCARD_W_UNRESPONSIVE_CARD
   0x80100067: 'card_removed', // SCARD_W_UNPOWERED_CARD
   0x8010000b: 'card_busy', // SCARD_E_SHARING_VIOLATION

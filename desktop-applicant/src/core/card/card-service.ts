@@ -1,4 +1,5 @@
 import { CardStatusError } from '@cert/common';
+import { ContractError, NetworkError } from '@cert/common/node';
 import { EventEmitter } from 'node:events';
 import { CardError } from './card-errors.ts';
 import { JpkiSession, type CardInfo, type JpkiSessionOptions } from './jpki-session.ts';
@@ -103,12 +104,17 @@ export class CardService extends EventEmitter<{ status: [CardStatus] }> {
    * reads the certificate and signs through it. Card errors come back as CardError.
    */
   async withVerifiedCard<T>(pin: string, confirmLastTry: boolean, use: (session: JpkiSession) => Promise<T>): Promise<T> {
+    // A session still being opened (card just inserted, or re-read after the last login) is not
+    // ready for a VERIFY: its APDUs would interleave with ours. Wait for it.
+    if (this.opening) await this.opening.catch(() => undefined);
     if (!this.session) await this.refresh();
     const s = this.session!;
     try {
       await s.jpki.verifyPin(pin, confirmLastTry);
       return await use(s.jpki);
     } catch (e) {
+      // The server's answer to the login (e.g. certificate_revoked) is not a card failure.
+      if (e instanceof ContractError || e instanceof NetworkError) throw e;
       throw asCardError(e);
     } finally {
       // A fresh session per login keeps the card's security status from outliving the login.

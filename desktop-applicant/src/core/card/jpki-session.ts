@@ -67,7 +67,8 @@ export class JpkiSession {
   private async send(cmd: CommandApdu, maxResponse: number, what: string): Promise<{ sw: number; data: Uint8Array }> {
     this.apduCount++;
     const raw = await this.connection.transmit(encodeCommandApdu(cmd), maxResponse);
-    if (raw.length < 2) throw new CardError('card_error', `${what}: the card answered no status word`);
+    // No status word: the card left the reader (or the field) in the middle of the command.
+    if (raw.length < 2) throw new CardError('card_removed', `${what}: the card stopped answering; was it removed?`);
     const r = parseResponseApdu(raw);
     return { sw: r.sw, data: r.data };
   }
@@ -80,7 +81,9 @@ export class JpkiSession {
 
   /** Selects the JPKI AP, reads the token label and the PIN retry counter (no try is spent). */
   async open(): Promise<CardInfo> {
-    const sel = await this.send(selectDf(), 0, 'SELECT JPKI AP');
+    let sel = await this.send(selectDf(), 0, 'SELECT JPKI AP');
+    // One measured card answers 6F 00 to the first command after a power cycle (jpki-card.md §3.8).
+    if (sel.sw === SW.NO_PRECISE_DIAGNOSIS) sel = await this.send(selectDf(), 0, 'SELECT JPKI AP');
     if (sel.sw !== SW.OK) throw new CardError('not_jpki', 'this card has no JPKI application (is it a My Number card?)');
     this.verified = false;
     const token = await this.send(readBinarySfi(JPKI_EF.TOKEN_INFO, 0, JPKI_TOKEN_INFO_LENGTH), JPKI_TOKEN_INFO_LENGTH, 'READ token info');
@@ -110,10 +113,13 @@ export class JpkiSession {
   async verifyPin(pin: string, confirmLastTry = false): Promise<void> {
     const problem = checkPinFormat('auth', pin);
     if (problem) throw new CardError('pin_format', `the PIN must be 4 digits (${problem})`);
-    const tries = this.info?.triesLeft ?? (await this.triesLeft());
+    // Read the counter now, not when the card was inserted: another program may have spent
+    // tries since (shared PC/SC access), and the last try must never go unconfirmed.
+    const tries = await this.triesLeft();
+    if (this.info) this.info.triesLeft = tries;
     if (tries === 0) throw new CardError('blocked', 'the PIN is blocked; go to the municipal office to reset it', 0);
     if (tries === 1 && !confirmLastTry) throw new CardError('last_try_needs_confirmation', 'one try is left; a wrong PIN will block the card', 1);
-    if (!this.options.useSfi) await this.expectOk(selectEf(JPKI_EF.AUTH_PIN), 0, 'SELECT auth PIN');
+    // Without SFI, the retry query just left the PIN EF selected.
     const r = await this.send(verify(encodePin(pin), this.options.useSfi ? JPKI_EF.AUTH_PIN : undefined), 0, 'VERIFY');
     if (r.sw === SW.OK) {
       this.verified = true;
