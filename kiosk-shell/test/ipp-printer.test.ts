@@ -155,17 +155,20 @@ describe('IppPrinter against ippeveprinter', function () {
 
   it('a job sent while another is printing waits for it (ippeveprinter answers server-error-busy instead of queueing)', async () => {
     vp.setMode('delay:1');
-    const first = printer.print(pdf(), { jobName: 'first', timeoutMs: 10_000, pollIntervalMs: 50 });
-    // Let the first job's print command start (it reads the mode then), then let later jobs through.
+    const first = printer.print(pdf(), { jobName: 'first', timeoutMs: 10_000, pollIntervalMs: 50 }).then((r) => ({ r, at: Date.now() }));
+    // Send the second job only once the first one is being printed (both take a second).
     const deadline = Date.now() + 5000;
     while ((await printer.status()).state !== 'processing' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    vp.setMode('ok');
+    assert.ok(Date.now() < deadline, 'the first job never showed as processing');
     const second = await printer.print(pdf(), { jobName: 'second', timeoutMs: 10_000, pollIntervalMs: 50 });
-    const r1 = await first;
+    const secondAt = Date.now();
+    const { r: r1, at: firstAt } = await first;
     assert.equal(r1.state, 'completed');
     assert.equal(second.state, 'completed');
     assert.ok(second.jobId > r1.jobId);
-    assert.ok(second.elapsedMs >= 300, `the second job should have waited (${second.elapsedMs} ms)`);
+    assert.ok(firstAt <= secondAt, 'the second job completed only after the first one');
+    assert.ok(second.elapsedMs >= 1000, `the second job should have waited for the first (${second.elapsedMs} ms)`);
+    vp.setMode('ok');
   });
 
   it('reports an unreachable printer as offline, and refuses to print there', async () => {
