@@ -69,8 +69,8 @@ try {
 
   const kiosk = new KioskSession(new KioskApi({ baseUrl: rig.serverUrl }, rig.kiosks[0]!.credential), new IppPrinter(rig.printer.uri));
   kiosk.on('progress', (p) => {
-    if (p.kind === 'claimed') lifecycle.push(`issuance:${p.issuance.status}`);
-    if (p.kind === 'issuance-status') lifecycle.push(`issuance:${p.status}`);
+    const step = p.kind === 'claimed' ? `issuance:${p.issuance.status}` : p.kind === 'issuance-status' ? `issuance:${p.status}` : null;
+    if (step && lifecycle.at(-1) !== step) lifecycle.push(step);
     if (p.kind === 'phase') say(`kiosk: ${p.phase}`);
     if (p.kind === 'job') say(`kiosk: printer job ${p.job.state}`);
   });
