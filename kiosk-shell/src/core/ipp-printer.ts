@@ -6,6 +6,7 @@
 // together with the printer's state, and the kiosk gives up on its own clock.
 //
 // Date-time attributes are never requested: npm `ipp` decodes them a month ahead.
+import { abortableSleep } from './abortable-sleep.ts';
 import ipp, { type IppRequest, type IppResponse, type Printer } from '@sealsystems/ipp';
 import { Agent } from 'node:http';
 import { Readable } from 'node:stream';
@@ -206,17 +207,6 @@ function jobGroup(res: IppResponse): Record<string, unknown> {
   return (Array.isArray(g) ? g[0] : g) ?? {};
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
 /** An IPP printer (`ipp://host:port/path` or `ipps://…`). */
 export class IppPrinter implements KioskPrinter {
   private readonly client: Printer;
@@ -358,7 +348,7 @@ export class IppPrinter implements KioskPrinter {
         // finishing instead of queueing it; wait for it, within the same print timeout.
         const busy = e instanceof PrinterError && e.details.ippStatus === 'server-error-busy';
         if (!busy || performance.now() - started >= timeoutMs) throw e;
-        await sleep(Math.max(options.pollIntervalMs ?? 250, 500), options.signal);
+        await abortableSleep(Math.max(options.pollIntervalMs ?? 250, 500), options.signal);
         if (options.signal?.aborted) throw new PrinterError('job_cancelled', 'the print was cancelled while the printer was busy');
       }
     }
@@ -419,7 +409,7 @@ export class IppPrinter implements KioskPrinter {
           condition: printer.condition,
         });
       }
-      await sleep(pollMs, options.signal);
+      await abortableSleep(pollMs, options.signal);
     }
   }
 }

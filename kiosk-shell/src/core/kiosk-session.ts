@@ -4,6 +4,7 @@
 //
 // The certificate exists on the kiosk only in memory, only while its job runs: it is never
 // written to disk, and the buffer is zeroed as soon as the job has ended, however it ended.
+import { abortableSleep } from './abortable-sleep.ts';
 import { FINAL_ISSUANCE_STATUSES, parseReceiptNumber, type CreateIssuanceResponse, type IssuanceStatus, type ReceiptCheck } from '@cert/common';
 import { ContractError, NetworkError } from '@cert/common/node';
 import { EventEmitter } from 'node:events';
@@ -122,17 +123,6 @@ export class KioskBusyError extends Error {
     this.name = 'KioskBusyError';
   }
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 type Decision =
   | { kind: 'status'; status: IssuanceStatus }
@@ -340,7 +330,7 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
         // A dropped long-poll is normal on a store network; the deadline still bounds the wait.
         if (!(e instanceof NetworkError)) return { kind: 'error', error: e };
         failures++;
-        await sleep(Math.min(this.opts.retryDelayMs * 2 ** (failures - 1), 5000, Math.max(0, deadline - Date.now())), signal);
+        await abortableSleep(Math.min(this.opts.retryDelayMs * 2 ** (failures - 1), 5000, Math.max(0, deadline - Date.now())), signal);
       }
     }
   }
@@ -352,7 +342,7 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
         return await call();
       } catch (e) {
         if (!(e instanceof NetworkError) || attempt >= this.opts.serverAttempts) throw e;
-        await sleep(this.opts.retryDelayMs * 2 ** (attempt - 1));
+        await abortableSleep(this.opts.retryDelayMs * 2 ** (attempt - 1));
       }
     }
   }
