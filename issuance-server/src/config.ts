@@ -45,7 +45,7 @@ export function defaultServerConfig(dataDir: string): ServerConfig {
     socketAuthTimeoutMs: 15_000,
     sweepIntervalMs: 1000,
     kioskRateLimit: { burst: 10, perMinute: 10 },
-    globalRateLimit: { burst: 200, perMinute: 300 },
+    globalRateLimit: { burst: 1000, perMinute: 6000 },
     logLevel: 'info',
   };
 }

@@ -3,11 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPO_ROOT } from '../../scripts/src/rig/server-process.ts';
 import { startVirtualPrinter, type VirtualPrinter } from '../../scripts/src/rig/virtual-printer.ts';
 import { parseHeadlessArgs, UsageError } from '../src/headless/cli.ts';
 import { startIssuanceRig, type IssuanceRig } from './helpers/issuance-rig.ts';
 
-const BIN = '/work/main/node_modules/.bin/kiosk-shell';
+const BIN = join(REPO_ROOT, 'node_modules/.bin/kiosk-shell');
 
 /** Every regular file under `dir`. */
 function filesUnder(dir: string): string[] {

@@ -10,11 +10,15 @@ packages=(
   # IPP Everywhere virtual printer and its D-Bus dependency
   cups-ipp-utils dbus
   # certificate PDF: Japanese font, rendering and text extraction for checks
-  fonts-ipaexfont fonts-noto-cjk poppler-utils
+  fonts-ipaexfont fonts-ipamj-mincho fonts-noto-cjk poppler-utils
   # UI tests in a real browser
   chromium xvfb
   # misc tools used by scripts and tests
   openssl procps
+  # several server nodes on one database (throwaway clusters in tests)
+  postgresql
+  # serial pseudo-terminal pairs for the virtual cash unit
+  socat
 )
 
 missing=()

@@ -1,4 +1,4 @@
-// JPKI (公的個人認証) constants of the My Number card, as /work/shared/jpki-card.md documents them.
+// JPKI (公的個人認証) constants of the My Number card, as ../shared/jpki-card.md (beside the repository) documents them.
 // Platform-free: Uint8Array and plain numbers only. Section numbers (§) refer to jpki-card.md.
 
 /** DF names (AIDs) of the card's applications (§1). */

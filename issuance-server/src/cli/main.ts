@@ -6,6 +6,7 @@ const USAGE = `usage:
   issuance-server serve --data-dir DIR [--host H] [--port P] [--tls-cert F --tls-key F] [--public-url URL]
                         [--font F] [--receipt-validity-hours N] [--confirmation-timeout-seconds N]
                         [--print-timeout-seconds N] [--log-level L]
+                        [--kiosk-lookup-limit BURST/PER_MIN] [--lookup-limit BURST/PER_MIN]
   issuance-server admin --data-dir DIR init --municipality-code CODE --municipality-name NAME
   issuance-server admin --data-dir DIR trust-anchor add FILE
   issuance-server admin --data-dir DIR crl import FILE

@@ -1,7 +1,16 @@
-import { defaultServerConfig } from '../config.ts';
+import { defaultServerConfig, type RateLimit } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startServer } from '../server.ts';
 import { parseOptions, UsageError } from './main.ts';
+
+/** Parses a rate limit written `BURST/PER_MINUTE` (e.g. `10/10`). */
+export function parseRateLimit(name: string, value: string): RateLimit {
+  const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(value.trim());
+  const burst = Number(m?.[1]);
+  const perMinute = Number(m?.[2]);
+  if (!m || burst < 1 || perMinute <= 0) throw new UsageError(`--${name} must be BURST/PER_MINUTE with positive numbers (e.g. 10/10), got "${value}"`);
+  return { burst, perMinute };
+}
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -24,6 +33,8 @@ export async function runServe(args: string[]): Promise<number> {
     'confirmation-timeout-seconds': { type: 'string' },
     'print-timeout-seconds': { type: 'string' },
     'log-level': { type: 'string' },
+    'kiosk-lookup-limit': { type: 'string' },
+    'lookup-limit': { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (!values['data-dir']) throw new UsageError('--data-dir is required');
@@ -45,6 +56,9 @@ export async function runServe(args: string[]): Promise<number> {
   if (confirm) config.confirmationTimeoutMs = confirm * 1000;
   const print = positiveNumber('print-timeout-seconds', values['print-timeout-seconds']);
   if (print) config.printTimeoutMs = print * 1000;
+
+  if (values['kiosk-lookup-limit']) config.kioskRateLimit = parseRateLimit('kiosk-lookup-limit', values['kiosk-lookup-limit']);
+  if (values['lookup-limit']) config.globalRateLimit = parseRateLimit('lookup-limit', values['lookup-limit']);
 
   const log = createLogger(config.logLevel);
   // Listen for the stop signals before announcing the URL: a supervisor may send SIGTERM the

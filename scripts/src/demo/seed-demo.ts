@@ -25,7 +25,7 @@ export interface SeededDemo {
  * Seeds a data directory as a municipality would with the admin CLI: init, trust anchor, CRL,
  * residents, card links (every resident's card plus the negative-test cards), kiosks.
  */
-export async function seedDemo(dataDir: string, pki: TestPkiManifest): Promise<SeededDemo> {
+export async function seedDemo(dataDir: string, pki: TestPkiManifest, options: { kiosks?: number } = {}): Promise<SeededDemo> {
   const ctx = createContext(defaultServerConfig(dataDir), createLogger('warn'), () => '');
   try {
     const admin = ctx.admin;
@@ -37,7 +37,9 @@ export async function seedDemo(dataDir: string, pki: TestPkiManifest): Promise<S
     for (const special of [pki.special.revoked, pki.special.expired, pki.special.wrongCa, pki.special.notForAuth]) {
       admin.linkCard(special.residentId, readFileSync(special.certPath));
     }
-    return { kiosks: DEMO_KIOSKS.map((k) => ({ ...admin.registerKiosk(k.name, k.location), name: k.name })) };
+    // Load tests need many stores; the first two are always the named demo kiosks.
+    const stores = Array.from({ length: Math.max(DEMO_KIOSKS.length, options.kiosks ?? 0) }, (_, i) => DEMO_KIOSKS[i] ?? { name: `コンビニ テスト${i + 1}号店`, location: `テスト市本町${i + 1}-1` });
+    return { kiosks: stores.map((k) => ({ ...admin.registerKiosk(k.name, k.location), name: k.name })) };
   } finally {
     ctx.db.close();
   }

@@ -1,4 +1,4 @@
-// JPKI-shaped test PKI (see /work/shared/jpki-card.md §7): roots, per-resident auth/sign
+// JPKI-shaped test PKI (see ../shared/jpki-card.md §7): roots, per-resident auth/sign
 // credentials, a CRL, deliberately broken certificates for negative tests, and a TLS pair.
 import 'reflect-metadata';
 import { createHash, randomBytes, webcrypto } from 'node:crypto';

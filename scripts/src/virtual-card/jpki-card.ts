@@ -1,5 +1,5 @@
 // The JPKI application of a My Number card, as an APDU handler: bytes in, bytes out. No I/O except the
-// optional state file. Behaviour follows /work/shared/jpki-card.md (§2, §3, §11); choices the document marks [U]
+// optional state file. Behaviour follows ../shared/jpki-card.md (§2, §3, §11); choices the document marks [U]
 // (unconfirmed) are options, with the defaults noted next to each.
 import { constants as cryptoConstants, createHash, privateEncrypt, randomBytes } from 'node:crypto';
 import {
