@@ -7,6 +7,9 @@ export interface RateLimit {
   perMinute: number;
 }
 
+/** The server's notion of now, in epoch milliseconds (tests inject their own). */
+export type Clock = () => number;
+
 /** Everything the server can be configured with. Durations in milliseconds. */
 export interface ServerConfig {
   dataDir: string;
@@ -16,6 +19,10 @@ export interface ServerConfig {
   /** Base URL printed in verification QR codes; defaults to the listening URL. */
   publicUrl?: string;
   fontPath: string;
+  /** How long a write waits for another process's lock on the database before answering 503. */
+  databaseBusyWaitMs: number;
+  /** The better-sqlite3 addon to load instead of the installed one (the single executable unpacks its own). */
+  sqliteNativeBinding?: string;
   receiptValidityMs: number;
   confirmationTimeoutMs: number;
   printTimeoutMs: number;
@@ -24,9 +31,21 @@ export interface ServerConfig {
   heartbeatMs: number;
   socketAuthTimeoutMs: number;
   sweepIntervalMs: number;
+  /** Receipt lookups per kiosk. */
   kioskRateLimit: RateLimit;
+  /** Receipt lookups of all kiosks together. */
   globalRateLimit: RateLimit;
+  /** Login challenges and logins per client address. */
+  authAddressRateLimit: RateLimit;
+  /** Login challenges and logins of all clients together. */
+  authGlobalRateLimit: RateLimit;
+  /** How often the audit log's head is signed and exported. */
+  auditCheckpointIntervalMs: number;
+  /** A file (kept away from the data directory) that every signed checkpoint is appended to. */
+  auditCheckpointFile?: string;
   logLevel: string;
+  /** Time for deadlines, expiries and records; `Date.now` unless a test injects a clock. */
+  clock: Clock;
 }
 
 /** The documented defaults (README, "Server options"). */
@@ -36,6 +55,7 @@ export function defaultServerConfig(dataDir: string): ServerConfig {
     host: '127.0.0.1',
     port: 8443,
     fontPath: DEFAULT_FONT_PATH,
+    databaseBusyWaitMs: 5000,
     receiptValidityMs: 72 * 3600_000,
     confirmationTimeoutMs: 120_000,
     printTimeoutMs: 600_000,
@@ -46,9 +66,13 @@ export function defaultServerConfig(dataDir: string): ServerConfig {
     sweepIntervalMs: 1000,
     kioskRateLimit: { burst: 10, perMinute: 10 },
     globalRateLimit: { burst: 1000, perMinute: 6000 },
+    authAddressRateLimit: { burst: 30, perMinute: 60 },
+    authGlobalRateLimit: { burst: 3000, perMinute: 30_000 },
+    auditCheckpointIntervalMs: 5 * 60_000,
     logLevel: 'info',
+    clock: Date.now,
   };
 }
 
 /** Version reported by /api/v1/health. */
-export const SERVER_VERSION = '0.1.0';
+export const SERVER_VERSION = '0.2.0';

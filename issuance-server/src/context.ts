@@ -1,57 +1,70 @@
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import { AdminService } from './services/admin-service.ts';
 import { ApplicationService } from './services/application-service.ts';
 import { AuthService } from './services/auth-service.ts';
-import { DocumentService } from './services/document-service.ts';
+import { DocumentService, type DocumentRenderer } from './services/document-service.ts';
+import { InlineDocumentRenderer } from './services/inline-document-renderer.ts';
 import { IssuanceService } from './services/issuance-service.ts';
-import { LifecycleEvents } from './services/lifecycle-events.ts';
 import { LifecycleService } from './services/lifecycle-service.ts';
-import { ApplicationStore } from './store/application-store.ts';
-import { AuditLog } from './store/audit-log.ts';
-import { openDatabase } from './store/database.ts';
-import { KioskStore } from './store/kiosk-store.ts';
-import { ResidentStore } from './store/resident-store.ts';
-import { SessionStore } from './store/session-store.ts';
-import { TrustStore } from './store/trust-store.ts';
+import { ChangeFeed } from './store/change-feed.ts';
+import { SqliteDatabase } from './store/db/sqlite-database.ts';
+import { MIGRATIONS } from './store/migrations/index.ts';
+import { Store } from './store/store.ts';
 
-/** The stores and services of one server instance, wired once. */
+/** The store and the services of one server instance, wired once. */
 export interface ServerContext {
-  db: Database;
-  stores: { applications: ApplicationStore; residents: ResidentStore; trust: TrustStore; sessions: SessionStore; kiosks: KioskStore };
-  audit: AuditLog;
-  events: LifecycleEvents;
+  store: Store;
+  renderer: DocumentRenderer;
   lifecycle: LifecycleService;
   auth: AuthService;
   applications: ApplicationService;
   issuance: IssuanceService;
   admin: AdminService;
+  /** Closes the renderer and the database. */
+  close(): Promise<void>;
 }
 
-/** Opens the database in the data directory and builds the services over it. */
+/** What the admin CLI needs: the store and the administrative operations. */
+export interface AdminContext {
+  store: Store;
+  admin: AdminService;
+  close(): Promise<void>;
+}
+
+/** Opens the database of the data directory (applying migrations). */
+export function openStore(config: Pick<ServerConfig, 'dataDir'> & Partial<Pick<ServerConfig, 'sqliteNativeBinding' | 'databaseBusyWaitMs'>>): Store {
+  const db = new SqliteDatabase(config.dataDir, MIGRATIONS, {
+    ...(config.sqliteNativeBinding ? { nativeBinding: config.sqliteNativeBinding } : {}),
+    ...(config.databaseBusyWaitMs !== undefined ? { busyWaitMs: config.databaseBusyWaitMs } : {}),
+  });
+  return new Store(db, new ChangeFeed());
+}
+
+/** The admin CLI's context (no renderer: imports and reports never draw a document). */
+export function createAdminContext(config: ServerConfig, log: Logger): AdminContext {
+  const store = openStore(config);
+  const admin = new AdminService(store, new LifecycleService(store, config, log), config.clock);
+  return { store, admin, close: () => store.close() };
+}
+
+/** Opens the database and builds the services over it. */
 export function createContext(config: ServerConfig, log: Logger, publicUrl: () => string): ServerContext {
-  const db = openDatabase(config.dataDir);
-  const stores = {
-    applications: new ApplicationStore(db),
-    residents: new ResidentStore(db),
-    trust: new TrustStore(db),
-    sessions: new SessionStore(db),
-    kiosks: new KioskStore(db),
-  };
-  const audit = new AuditLog(db);
-  const events = new LifecycleEvents();
-  const lifecycle = new LifecycleService(db, stores.applications, audit, events, config, log);
-  const documents = new DocumentService(stores.residents, config.fontPath, publicUrl);
+  const store = openStore(config);
+  const renderer: DocumentRenderer = new InlineDocumentRenderer(config.fontPath);
+  const lifecycle = new LifecycleService(store, config, log);
+  const documents = new DocumentService(renderer, publicUrl);
   return {
-    db,
-    stores,
-    audit,
-    events,
+    store,
+    renderer,
     lifecycle,
-    auth: new AuthService(db, stores.sessions, stores.trust, stores.residents, audit, config, log),
-    applications: new ApplicationService(stores.applications, stores.residents, audit, lifecycle, config),
-    issuance: new IssuanceService(stores.applications, stores.kiosks, audit, lifecycle, documents, config, log),
-    admin: new AdminService(db, stores.residents, stores.trust, stores.kiosks, audit),
+    auth: new AuthService(store, config, log),
+    applications: new ApplicationService(store, lifecycle, documents, config),
+    issuance: new IssuanceService(store, lifecycle, documents, config, log),
+    admin: new AdminService(store, lifecycle, config.clock),
+    close: async () => {
+      await renderer.close();
+      await store.close();
+    },
   };
 }

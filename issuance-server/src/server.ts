@@ -1,5 +1,5 @@
 import express from 'express';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -8,9 +8,12 @@ import type { ServerConfig } from './config.ts';
 import { createContext, type ServerContext } from './context.ts';
 import { createLogger } from './logger.ts';
 import { applicantRoutes } from './routes/applicant-routes.ts';
-import { errorHandler, notFoundHandler, rawErrorResponse } from './routes/http-errors.ts';
+import { errorHandler, notFoundHandler, rawErrorResponse, requireHost, sendRawError } from './routes/http-errors.ts';
 import { kioskRoutes } from './routes/kiosk-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
+import { authenticateKiosk } from './services/kiosk-auth.ts';
+import { PublicService } from './services/public-service.ts';
+import { lockDataDir } from './store/db/data-dir-lock.ts';
 import { ApplicantSocketHub } from './ws/applicant-socket.ts';
 
 /** A running server. */
@@ -26,55 +29,97 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** Starts Express and the applicant WebSocket on one HTTP(S) server; resolves once listening. */
+/** Runs `job` every `ms` without overlapping itself; a failure is logged and the next run happens as planned. */
+function every(ms: number, job: () => Promise<unknown>, log: Logger, what: string): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    job()
+      .catch((err: unknown) => log.error({ err }, `${what} failed`))
+      .finally(() => {
+        running = false;
+      });
+  }, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/**
+ * Starts Express and the applicant WebSocket on one HTTP(S) server; resolves once listening,
+ * with the document renderer warm (so that the first document is as fast as the others).
+ */
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   if (!config.tls && !isLoopback(config.host)) {
     throw new Error(`refusing plain HTTP on ${config.host}: give --tls-cert and --tls-key, or bind to a loopback address`);
   }
+  const lock = config.dataDir === ':memory:' ? { release: () => undefined } : lockDataDir(config.dataDir, config.sqliteNativeBinding);
+  let context: ServerContext;
+  try {
+    context = createContext(config, log, () => config.publicUrl ?? url);
+    await context.renderer.ready();
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   let url = '';
-  const context = createContext(config, log, () => config.publicUrl ?? url);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', false);
+  app.use(requireHost);
   app.use((_req, res, next) => {
     res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
     next();
   });
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
-  app.use(publicRoutes(context.stores.residents, context.stores.applications));
+  app.use(publicRoutes(new PublicService(context.store)));
   app.use(applicantRoutes(context.auth, context.applications));
-  app.use(kioskRoutes(context.stores.kiosks, context.issuance));
+  app.use(kioskRoutes(context.issuance, (credential) => authenticateKiosk(context.store, credential)));
   app.use(notFoundHandler);
   app.use(errorHandler(log));
 
+  // Node answers some malformed requests itself with empty bodies; these options and handlers
+  // route them to the contract's JSON error shape instead.
+  const options = { requireHostHeader: false };
   const server: Server = config.tls
-    ? createHttpsServer({ cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) }, app)
-    : createHttpServer(app);
+    ? createHttpsServer({ ...options, cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) }, app)
+    : createHttpServer(options, app);
   server.headersTimeout = 40_000;
   server.requestTimeout = 60_000;
-  const hub = new ApplicantSocketHub(context.issuance, context.stores.sessions, context.events, config, log);
+  server.on('checkExpectation', (_req, res) => sendRawError(res, 'invalid_request', 'only "Expect: 100-continue" is supported', 417));
+  const hub = new ApplicantSocketHub(context.issuance, context.auth, config, log);
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end(rawErrorResponse('invalid_request', 'malformed HTTP request'));
-    else socket.destroy();
-  });
-
-  const sweeper = setInterval(() => {
-    try {
-      context.lifecycle.sweep();
-      context.stores.sessions.purgeExpired(Date.now());
-    } catch (err) {
-      log.error({ err }, 'sweep failed');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
     }
-  }, config.sweepIntervalMs);
-  sweeper.unref();
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    socket.end(tooLarge ? rawErrorResponse('invalid_request', 'request headers are too large', {}, 431) : rawErrorResponse('invalid_request', 'malformed HTTP request'));
   });
+
+  const stopSweeps = every(config.sweepIntervalMs, () => context.lifecycle.sweep(), log, 'sweep');
+  const checkpoint = async () => {
+    const c = await context.admin.checkpointAudit();
+    if (c && config.auditCheckpointFile) appendFileSync(config.auditCheckpointFile, JSON.stringify(c) + '\n', { mode: 0o600 });
+  };
+  const stopCheckpoints = every(config.auditCheckpointIntervalMs, checkpoint, log, 'audit checkpoint');
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (e) {
+    stopSweeps();
+    stopCheckpoints();
+    hub.close();
+    await context.close();
+    lock.release();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   url = `${config.tls ? 'https' : 'http'}://${host}:${port}`;
@@ -85,11 +130,15 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     port,
     context,
     close: async () => {
-      clearInterval(sweeper);
+      stopSweeps();
+      stopCheckpoints();
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      context.db.close();
+      // A last checkpoint, so that the exported head covers everything this run wrote.
+      await checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint failed'));
+      await context.close();
+      lock.release();
     },
   };
 }

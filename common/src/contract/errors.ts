@@ -16,7 +16,11 @@ export const ERROR_STATUS = {
   session_invalid: 401,
   kiosk_unauthorized: 401,
   resident_not_found: 403,
-  issuance_restricted: 403,
+  // Refusals: the municipality's rules do not allow this certificate now (also at print time).
+  moved_out: 403,
+  deceased: 403,
+  support_measure: 403,
+  glyph_missing: 403,
   not_found: 404,
   receipt_not_found: 404,
   method_not_allowed: 405,
@@ -42,6 +46,13 @@ export const errorBodySchema = z.object({
 /** The body of every error response. */
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
+/** The error codes that are refusals by the municipality's rules (an attempt ends `refused` with one of them). */
+export const REFUSAL_CODES = ['moved_out', 'deceased', 'support_measure', 'glyph_missing'] as const;
+/** A refusal code. */
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+/** Zod schema of a refusal code. */
+export const refusalCodeSchema = z.enum(REFUSAL_CODES);
+
 /** Codes that only the applicant socket uses (sent in `{"type":"error"}` messages). */
 export const SOCKET_ERROR_CODES = [
   'authentication_failed',
@@ -51,6 +62,9 @@ export const SOCKET_ERROR_CODES = [
   'signature_invalid',
   'not_found',
   'invalid_state',
+  // Not the device's fault; the device may send the message again.
+  'service_unavailable',
+  'internal_error',
 ] as const;
 /** A socket error code. */
 export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { certificateTypeSchema } from './catalog.ts';
+import { refusalCodeSchema } from './errors.ts';
 
 /** Standard base64 with padding, bounded in length so bodies stay small. */
 export function base64Field(maxBytes: number) {
@@ -51,8 +52,12 @@ export const loginResponseSchema = z.object({
 /** `POST /api/v1/auth/login` response. */
 export type LoginResponse = z.infer<typeof loginResponseSchema>;
 
-/** Application lifecycle statuses (DESIGN.md, Lifecycle). */
-export const APPLICATION_STATUSES = ['submitted', 'in_issuance', 'printed', 'cancelled', 'expired'] as const;
+/**
+ * Application lifecycle statuses (DESIGN.md, Lifecycle). `outcome_unknown` is our addition: a
+ * document was delivered to a kiosk and no result came back, so the paper may exist; the
+ * receipt stays final until the kiosk reports or staff settle it.
+ */
+export const APPLICATION_STATUSES = ['submitted', 'in_issuance', 'printed', 'cancelled', 'expired', 'outcome_unknown'] as const;
 /** An application status. */
 export type ApplicationStatus = (typeof APPLICATION_STATUSES)[number];
 /** Zod schema of an application status. */
@@ -88,7 +93,11 @@ export const applicationListSchema = z.object({ applications: z.array(applicatio
 /** `DELETE /api/v1/applications/{id}` response. */
 export const cancelApplicationResponseSchema = z.object({ status: z.literal('cancelled') });
 
-/** Issuance attempt statuses as a kiosk sees them (DESIGN.md, Lifecycle). */
+/**
+ * Issuance attempt statuses as a kiosk sees them (DESIGN.md, Lifecycle). Our additions:
+ * `outcome_unknown` (delivered, no result before the print deadline: the kiosk may still report,
+ * staff may settle) and `refused` (the data no longer allows the certificate; `reason` says why).
+ */
 export const ISSUANCE_STATUSES = [
   'confirmation_pending',
   'approved',
@@ -98,13 +107,17 @@ export const ISSUANCE_STATUSES = [
   'printed',
   'print_failed',
   'abandoned',
+  'outcome_unknown',
+  'refused',
 ] as const;
 /** An issuance attempt status. */
 export type IssuanceStatus = (typeof ISSUANCE_STATUSES)[number];
 /** Zod schema of an issuance attempt status. */
 export const issuanceStatusSchema = z.enum(ISSUANCE_STATUSES);
+/** Statuses in which an attempt still runs (it holds its application and has a deadline). */
+export const OPEN_ISSUANCE_STATUSES: readonly IssuanceStatus[] = ['confirmation_pending', 'approved', 'delivered'];
 /** Statuses after which an attempt never changes again. */
-export const FINAL_ISSUANCE_STATUSES: readonly IssuanceStatus[] = ['declined', 'expired', 'printed', 'print_failed', 'abandoned'];
+export const FINAL_ISSUANCE_STATUSES: readonly IssuanceStatus[] = ['declined', 'expired', 'printed', 'print_failed', 'abandoned', 'refused'];
 
 /** `POST /api/v1/kiosk/issuances` request. */
 export const createIssuanceRequestSchema = z.strictObject({ receiptNumber: z.string().max(64) });
@@ -127,8 +140,8 @@ export const issuanceStatusQuerySchema = z.strictObject({
   since: issuanceStatusSchema.optional(),
 });
 
-/** `GET /api/v1/kiosk/issuances/{id}` response. */
-export const issuanceStatusResponseSchema = z.object({ issuanceId: id, status: issuanceStatusSchema });
+/** `GET /api/v1/kiosk/issuances/{id}` response; `reason` (our addition) says why an attempt was `refused`. */
+export const issuanceStatusResponseSchema = z.object({ issuanceId: id, status: issuanceStatusSchema, reason: refusalCodeSchema.optional() });
 /** `GET /api/v1/kiosk/issuances/{id}` response. */
 export type IssuanceStatusResponse = z.infer<typeof issuanceStatusResponseSchema>;
 

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { createContext } from '../context.ts';
+import { createAdminContext } from '../context.ts';
 import { defaultServerConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { AdminError } from '../services/admin-service.ts';
+import type { AuditCheckpoint } from '../store/audit-log.ts';
+import { backupSqlite, restoreSqlite } from '../store/db/sqlite-backup.ts';
+import { MIGRATIONS } from '../store/migrations/index.ts';
 import { parseOptions, UsageError } from './main.ts';
 
 function readInput(path: string | undefined, what: string): Buffer {
@@ -11,6 +14,18 @@ function readInput(path: string | undefined, what: string): Buffer {
     return readFileSync(path);
   } catch (e) {
     throw new AdminError(`cannot read ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The newest checkpoint in an exported checkpoint file (one JSON object per line). */
+function lastCheckpoint(path: string): AuditCheckpoint {
+  const lines = readInput(path, 'checkpoint').toString('utf8').split('\n').filter((l) => l.trim());
+  try {
+    const c = JSON.parse(lines.at(-1) ?? '') as AuditCheckpoint;
+    if (!Number.isInteger(c.seq) || typeof c.hash !== 'string' || typeof c.signature !== 'string') throw new Error('fields');
+    return c;
+  } catch {
+    throw new AdminError(`${path} does not end with a checkpoint line written by the server`);
   }
 }
 
@@ -24,26 +39,53 @@ export async function runAdmin(args: string[]): Promise<number> {
     certificate: { type: 'string' },
     name: { type: 'string' },
     location: { type: 'string' },
+    checkpoint: { type: 'string' },
+    note: { type: 'string' },
+    to: { type: 'string' },
+    from: { type: 'string' },
   });
   if (!values['data-dir']) throw new UsageError('--data-dir is required');
-  const config = defaultServerConfig(values['data-dir']);
-  const ctx = createContext(config, createLogger('warn'), () => '');
-  const admin = ctx.admin;
+  const dataDir = values['data-dir'];
   const [group, action, file, ...extra] = positionals;
+  const command = `${group ?? ''} ${group === 'init' || group === 'backup' || group === 'restore' ? '' : (action ?? '')}`.trim();
   const need = (n: number) => {
     if (positionals.length !== n) throw new UsageError(`"${positionals.join(' ')}" takes ${n - 1} argument(s)`);
   };
   try {
-    switch (`${group ?? ''} ${group === 'init' ? '' : (action ?? '')}`.trim()) {
+    // Backup and restore work on the file itself, not through the services.
+    if (command === 'backup') {
+      need(1);
+      if (!values.to) throw new UsageError('backup needs --to FILE');
+      const r = await backupSqlite(dataDir, values.to);
+      console.log(`backed up ${r.pages} page(s) to ${values.to}`);
+      return 0;
+    }
+    if (command === 'restore') {
+      need(1);
+      if (!values.from) throw new UsageError('restore needs --from FILE');
+      restoreSqlite(dataDir, values.from, MIGRATIONS.length);
+      console.log(`restored ${dataDir} from ${values.from}`);
+      return 0;
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+  const config = defaultServerConfig(dataDir);
+  const ctx = createAdminContext(config, createLogger('warn'));
+  const admin = ctx.admin;
+  try {
+    switch (command) {
       case 'init':
         need(1);
         if (!values['municipality-code'] || !values['municipality-name']) throw new UsageError('init needs --municipality-code and --municipality-name');
-        admin.init(values['municipality-code'], values['municipality-name']);
-        console.log(`initialised ${values['municipality-name']} (${values['municipality-code']}) in ${values['data-dir']}`);
+        await admin.init(values['municipality-code'], values['municipality-name']);
+        console.log(`initialised ${values['municipality-name']} (${values['municipality-code']}) in ${dataDir}`);
         return 0;
       case 'trust-anchor add': {
         need(3);
-        const r = admin.addTrustAnchor(readInput(file, 'certificate'));
+        const r = await admin.addTrustAnchor(readInput(file, 'certificate'));
         console.log(`${r.added ? 'added' : 'already present'}: ${r.subject} sha256=${r.sha256}`);
         return 0;
       }
@@ -55,33 +97,60 @@ export async function runAdmin(args: string[]): Promise<number> {
       }
       case 'residents import': {
         need(3);
-        const r = admin.importResidents(readInput(file, 'CSV').toString('utf8'));
+        const r = await admin.importResidents(readInput(file, 'CSV').toString('utf8'));
         console.log(`imported ${r.imported} resident(s)`);
         return 0;
       }
       case 'card link': {
         need(2);
         if (!values.resident) throw new UsageError('card link needs --resident ID');
-        const r = admin.linkCard(values.resident, readInput(values.certificate, '--certificate'));
+        const r = await admin.linkCard(values.resident, readInput(values.certificate, '--certificate'));
         console.log(`linked ${r.subject} (sha256=${r.sha256}) to resident ${values.resident}`);
         return 0;
       }
       case 'kiosk register': {
         need(2);
         if (!values.name || !values.location) throw new UsageError('kiosk register needs --name and --location');
-        const r = admin.registerKiosk(values.name, values.location);
+        const r = await admin.registerKiosk(values.name, values.location);
         console.log(`registered kiosk ${r.id}; its credential (shown once, store it on the kiosk):`);
         console.log(r.credential);
         return 0;
       }
       case 'audit verify': {
         need(2);
-        const r = admin.verifyAudit();
+        const r = await admin.verifyAudit(values.checkpoint ? lastCheckpoint(values.checkpoint) : undefined);
         if (r.firstBad) {
           console.error(`audit log broken at row ${r.firstBad.seq}: ${r.firstBad.reason}`);
           return 1;
         }
-        console.log(`audit log intact: ${r.rows} row(s)`);
+        if (r.checkpoint && !r.checkpoint.ok) {
+          console.error(`audit log does not match the checkpoint of row ${r.checkpoint.seq}: ${r.checkpoint.reason}`);
+          return 1;
+        }
+        console.log(`audit log intact: ${r.rows} row(s)${r.checkpoint ? `, reaches the signed checkpoint of row ${r.checkpoint.seq}` : ', no checkpoint yet'}`);
+        return 0;
+      }
+      case 'audit checkpoint': {
+        need(2);
+        const c = await admin.checkpointAudit();
+        if (!c) throw new AdminError('the audit log is empty; nothing to checkpoint');
+        // One JSON line: append it to the file kept away from the data directory.
+        console.log(JSON.stringify(c));
+        return 0;
+      }
+      case 'issuances unsettled': {
+        need(2);
+        const rows = await admin.unsettledIssuances();
+        if (rows.length === 0) console.log('no issuance awaits settlement');
+        for (const r of rows) console.log(`${r.issuanceId}\treceipt ${r.receiptNumber}\t${r.certificateType}\tkiosk ${r.kioskId}\tdelivered ${r.deliveredAt ?? '-'}`);
+        return 0;
+      }
+      case 'issuances settle': {
+        need(4);
+        const outcome = extra[0];
+        if (outcome !== 'printed' && outcome !== 'not-printed') throw new UsageError('issuances settle ID printed|not-printed');
+        const r = await admin.settleIssuance(file!, outcome, values.note);
+        console.log(`issuance ${file} settled: ${r.status}`);
         return 0;
       }
       default:
@@ -94,6 +163,6 @@ export async function runAdmin(args: string[]): Promise<number> {
     }
     throw e;
   } finally {
-    ctx.db.close();
+    await ctx.close();
   }
 }

@@ -7,13 +7,20 @@ const USAGE = `usage:
                         [--font F] [--receipt-validity-hours N] [--confirmation-timeout-seconds N]
                         [--print-timeout-seconds N] [--log-level L]
                         [--kiosk-lookup-limit BURST/PER_MIN] [--lookup-limit BURST/PER_MIN]
+                        [--auth-address-limit BURST/PER_MIN] [--auth-limit BURST/PER_MIN]
+                        [--audit-checkpoint-file F] [--audit-checkpoint-minutes N]
   issuance-server admin --data-dir DIR init --municipality-code CODE --municipality-name NAME
   issuance-server admin --data-dir DIR trust-anchor add FILE
   issuance-server admin --data-dir DIR crl import FILE
   issuance-server admin --data-dir DIR residents import FILE.csv
   issuance-server admin --data-dir DIR card link --resident ID --certificate FILE
   issuance-server admin --data-dir DIR kiosk register --name NAME --location TEXT
-  issuance-server admin --data-dir DIR audit verify`;
+  issuance-server admin --data-dir DIR audit verify [--checkpoint FILE]
+  issuance-server admin --data-dir DIR audit checkpoint
+  issuance-server admin --data-dir DIR issuances unsettled
+  issuance-server admin --data-dir DIR issuances settle ID printed|not-printed [--note TEXT]
+  issuance-server admin --data-dir DIR backup --to FILE
+  issuance-server admin --data-dir DIR restore --from FILE`;
 
 /** A command-line mistake: shown with the usage, exit code 2. */
 export class UsageError extends Error {}

@@ -35,6 +35,10 @@ export async function runServe(args: string[]): Promise<number> {
     'log-level': { type: 'string' },
     'kiosk-lookup-limit': { type: 'string' },
     'lookup-limit': { type: 'string' },
+    'auth-address-limit': { type: 'string' },
+    'auth-limit': { type: 'string' },
+    'audit-checkpoint-file': { type: 'string' },
+    'audit-checkpoint-minutes': { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (!values['data-dir']) throw new UsageError('--data-dir is required');
@@ -59,8 +63,17 @@ export async function runServe(args: string[]): Promise<number> {
 
   if (values['kiosk-lookup-limit']) config.kioskRateLimit = parseRateLimit('kiosk-lookup-limit', values['kiosk-lookup-limit']);
   if (values['lookup-limit']) config.globalRateLimit = parseRateLimit('lookup-limit', values['lookup-limit']);
+  if (values['auth-address-limit']) config.authAddressRateLimit = parseRateLimit('auth-address-limit', values['auth-address-limit']);
+  if (values['auth-limit']) config.authGlobalRateLimit = parseRateLimit('auth-limit', values['auth-limit']);
+  if (values['audit-checkpoint-file']) config.auditCheckpointFile = values['audit-checkpoint-file'];
+  const checkpointMinutes = positiveNumber('audit-checkpoint-minutes', values['audit-checkpoint-minutes']);
+  if (checkpointMinutes) config.auditCheckpointIntervalMs = checkpointMinutes * 60_000;
 
   const log = createLogger(config.logLevel);
+  // One bad moment must not stop a server that residents and kiosks are waiting on: these are
+  // bugs to fix, logged loudly, while every request keeps its own transaction and answer.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'BUG: unhandled promise rejection'));
+  process.on('uncaughtException', (err) => log.fatal({ err }, 'BUG: uncaught exception'));
   // Listen for the stop signals before announcing the URL: a supervisor may send SIGTERM the
   // moment it reads `listening on`, and that must still be a graceful stop with exit code 0.
   const stopRequested = new Promise<void>((resolve) => {
@@ -69,7 +82,7 @@ export async function runServe(args: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   const server = await startServer(config, log);
-  if (!server.context.stores.residents.municipality()) {
+  if (!(await server.context.store.read((tx) => tx.residents.municipality()))) {
     log.warn('the data directory is not initialised; run `issuance-server admin --data-dir DIR init ...`');
   }
   console.log(`listening on ${server.url}`);

@@ -1,8 +1,9 @@
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '@cert/common';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { ServiceError } from '../services/service-error.ts';
+import { ServiceError, unavailable } from '../services/service-error.ts';
 
 /** Validates input against a contract schema; failures become 400 `invalid_request`. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
@@ -28,11 +29,28 @@ function errorBody(code: ErrorCode, message: string): ErrorBody {
 }
 
 /** A complete raw HTTP/1.1 error response, for sockets Express never sees (bad requests, upgrades). */
-export function rawErrorResponse(code: ErrorCode, message: string): string {
+export function rawErrorResponse(code: ErrorCode, message: string, headers: Record<string, string> = {}, status: number = ERROR_STATUS[code]): string {
   const body = JSON.stringify(errorBody(code, message));
-  const reason = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' }[ERROR_STATUS[code] as number] ?? 'Error';
-  return `HTTP/1.1 ${ERROR_STATUS[code]} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  const reason = STATUS_CODES[status] ?? 'Error';
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`;
 }
+
+/** Sends a contract error on a plain Node response (for events Express never sees, like a refused `Expect`). */
+export function sendRawError(res: ServerResponse, code: ErrorCode, message: string, status: number = ERROR_STATUS[code]): void {
+  const body = JSON.stringify(errorBody(code, message));
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', Connection: 'close' });
+  res.end(body);
+}
+
+/** Refuses a request without a Host header in the contract's shape (Node would answer an empty 400). */
+export const requireHost: RequestHandler = (req, res, next) => {
+  if (!req.headers.host) {
+    res.status(400).json(errorBody('invalid_request', 'the Host header is required'));
+    return;
+  }
+  next();
+};
 
 /** 404 for every path no route claimed. */
 export const notFoundHandler: RequestHandler = (_req, res) => {
@@ -44,6 +62,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let code: ErrorCode = 'internal_error';
     let message = 'internal error';
+    const retry = unavailable(err);
+    if (retry) err = retry;
     if (err instanceof ServiceError) {
       code = err.code;
       message = err.message;

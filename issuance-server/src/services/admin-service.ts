@@ -1,65 +1,85 @@
-import type { Database } from 'better-sqlite3';
-import type { AuditLog } from '../store/audit-log.ts';
-import type { KioskStore } from '../store/kiosk-store.ts';
-import type { ResidentStore } from '../store/resident-store.ts';
-import type { TrustStore } from '../store/trust-store.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import type { Clock } from '../config.ts';
+import { checkpointSignatureValid, signCheckpoint, type AuditCheckpoint, type AuditVerification } from '../store/audit-log.ts';
+import type { Store, Tx } from '../store/store.ts';
 import { CertificateVerifier, certificateSerial, dnText, parseCertificate, pemOrDer, sha256Hex } from './certificate-verifier.ts';
 import { newKioskCredential } from './kiosk-auth.ts';
+import type { LifecycleService } from './lifecycle-service.ts';
 import { parseResidentCsv } from './resident-import.ts';
+import { ServiceError } from './service-error.ts';
 
 /** An operator mistake, reported as a message and a non-zero exit. */
 export class AdminError extends Error {}
+
+/** The purpose under which the audit checkpoint key is kept. */
+export const CHECKPOINT_KEY_PURPOSE = 'audit-checkpoint';
+
+/** An issuance whose outcome nobody knows, as staff see it. */
+export interface UnsettledIssuance {
+  issuanceId: string;
+  receiptNumber: string;
+  certificateType: string;
+  kioskId: string;
+  deliveredAt: string | null;
+}
+
+/** The result of checking the audit chain and its checkpoints. */
+export interface AuditReport extends AuditVerification {
+  checkpoint: { seq: number; ok: boolean; reason?: string } | null;
+}
 
 /** The municipality's administrative operations behind the admin CLI. */
 export class AdminService {
   private readonly verifier: CertificateVerifier;
 
   constructor(
-    private readonly db: Database,
-    private readonly residents: ResidentStore,
-    private readonly trust: TrustStore,
-    private readonly kiosks: KioskStore,
-    private readonly audit: AuditLog,
+    private readonly store: Store,
+    private readonly lifecycle: LifecycleService,
+    private readonly clock: Clock = Date.now,
   ) {
-    this.verifier = new CertificateVerifier(() => trust.anchors(), () => false);
+    this.verifier = new CertificateVerifier({
+      anchors: () => store.read((tx) => tx.trust.anchors()),
+      isRevoked: async () => false,
+      generation: () => store.read((tx) => tx.trust.generation()),
+    });
   }
 
-  private requireInit(): void {
-    if (!this.residents.municipality()) throw new AdminError('the data directory is not initialised; run `admin init` first');
+  private async requireInit(tx: Tx): Promise<void> {
+    if (!(await tx.residents.municipality())) throw new AdminError('the data directory is not initialised; run `admin init` first');
   }
 
-  private record(event: string, subject: string | null, details: Record<string, unknown> = {}): void {
-    this.audit.append({ actor: 'admin', event, subject, details });
+  private record(tx: Tx, event: string, subject: string | null, details: Record<string, unknown> = {}): void {
+    tx.audit({ actor: 'admin', event, subject, details }, this.clock());
   }
 
   /** Sets up (or renames) the municipality. */
-  init(code: string, name: string): void {
+  async init(code: string, name: string): Promise<void> {
     if (!/^\d{6}$/.test(code)) throw new AdminError(`municipality code "${code}" must be the 6-digit 全国地方公共団体コード`);
     if (!name.trim()) throw new AdminError('municipality name must not be empty');
-    this.db.transaction(() => {
-      this.residents.setMunicipality(code, name.trim(), Date.now());
-      this.record('admin.init', code, { name: name.trim() });
-    })();
+    await this.store.write(async (tx) => {
+      await tx.residents.setMunicipality(code, name.trim(), this.clock());
+      this.record(tx, 'admin.init', code, { name: name.trim() });
+    });
   }
 
   /** Adds a JPKI root as trust anchor; returns its SHA-256 and subject. */
-  addTrustAnchor(fileBytes: Buffer): { sha256: string; subject: string; added: boolean } {
-    this.requireInit();
+  async addTrustAnchor(fileBytes: Buffer): Promise<{ sha256: string; subject: string; added: boolean }> {
     const der = this.readPem(fileBytes, 'CERTIFICATE');
     const cert = this.parse(der);
     const sha256 = sha256Hex(der);
     const subject = dnText(cert.subject);
-    const added = this.db.transaction(() => {
-      const isNew = this.trust.addAnchor({ sha256, subject, der, notAfter: cert.notAfter.value.getTime() }, Date.now());
-      if (isNew) this.record('admin.trust_anchor.add', sha256, { subject });
+    const added = await this.store.write(async (tx) => {
+      await this.requireInit(tx);
+      const isNew = await tx.trust.addAnchor({ sha256, subject, der, notAfter: cert.notAfter.value.getTime() }, this.clock());
+      if (isNew) this.record(tx, 'admin.trust_anchor.add', sha256, { subject });
       return isNew;
-    })();
+    });
     return { sha256, subject, added };
   }
 
   /** Imports a CRL signed by a trust anchor, replacing an older one of the same issuer. */
   async importCrl(fileBytes: Buffer): Promise<{ revoked: number; issuer: string }> {
-    this.requireInit();
+    await this.store.read((tx) => this.requireInit(tx));
     const der = this.readPem(fileBytes, 'X509 CRL');
     let crl: Awaited<ReturnType<CertificateVerifier['parseCrl']>>;
     try {
@@ -67,62 +87,124 @@ export class AdminService {
     } catch (e) {
       throw new AdminError((e as Error).message);
     }
-    const current = this.trust.crlFor(crl.anchorSha256);
-    if (current && current.thisUpdate > crl.thisUpdate.getTime()) {
-      throw new AdminError(`this CRL (thisUpdate ${crl.thisUpdate.toISOString()}) is older than the one imported (${new Date(current.thisUpdate).toISOString()})`);
-    }
-    this.db.transaction(() => {
-      this.trust.replaceCrl({ anchorSha256: crl.anchorSha256, thisUpdate: crl.thisUpdate.getTime(), nextUpdate: crl.nextUpdate?.getTime() ?? null }, der, crl.serials, Date.now());
-      this.record('admin.crl.import', crl.anchorSha256, { revoked: crl.serials.length, thisUpdate: crl.thisUpdate.toISOString() });
-    })();
-    const issuer = this.trust.anchors().find((a) => a.sha256 === crl.anchorSha256)!.subject;
-    return { revoked: crl.serials.length, issuer };
+    return this.store.write(async (tx) => {
+      const current = await tx.trust.crlFor(crl.anchorSha256);
+      if (current && current.thisUpdate > crl.thisUpdate.getTime()) {
+        throw new AdminError(`this CRL (thisUpdate ${crl.thisUpdate.toISOString()}) is older than the one imported (${new Date(current.thisUpdate).toISOString()})`);
+      }
+      await tx.trust.replaceCrl({ anchorSha256: crl.anchorSha256, thisUpdate: crl.thisUpdate.getTime(), nextUpdate: crl.nextUpdate?.getTime() ?? null }, der, crl.serials, this.clock());
+      this.record(tx, 'admin.crl.import', crl.anchorSha256, { revoked: crl.serials.length, thisUpdate: crl.thisUpdate.toISOString() });
+      const issuer = (await tx.trust.anchors()).find((a) => a.sha256 === crl.anchorSha256)!.subject;
+      return { revoked: crl.serials.length, issuer };
+    });
   }
 
   /** Imports residents from CSV: all rows or none. */
-  importResidents(text: string): { imported: number } {
-    this.requireInit();
+  async importResidents(text: string): Promise<{ imported: number }> {
     const { residents, problems } = parseResidentCsv(text);
     if (problems.length) {
       throw new AdminError(['nothing imported; fix these lines:', ...problems.map((p) => `  line ${p.line}: ${p.message}`)].join('\n'));
     }
-    this.db.transaction(() => {
-      const now = Date.now();
-      for (const r of residents) this.residents.upsert(r, now);
-      this.record('admin.residents.import', null, { count: residents.length });
-    })();
+    await this.store.write(async (tx) => {
+      await this.requireInit(tx);
+      const now = this.clock();
+      for (const r of residents) await tx.residents.upsert(r, now);
+      this.record(tx, 'admin.residents.import', null, { count: residents.length });
+    });
     return { imported: residents.length };
   }
 
   /** Links a card's authentication certificate to a resident. */
-  linkCard(residentId: string, fileBytes: Buffer): { sha256: string; subject: string } {
-    this.requireInit();
-    if (!this.residents.get(residentId)) throw new AdminError(`no resident with id "${residentId}"; import residents first`);
+  async linkCard(residentId: string, fileBytes: Buffer): Promise<{ sha256: string; subject: string }> {
     const der = this.readPem(fileBytes, 'CERTIFICATE');
     const cert = this.parse(der);
     const link = { certificateSha256: sha256Hex(der), residentId, subject: dnText(cert.subject), serial: certificateSerial(cert), notAfter: cert.notAfter.value.getTime() };
-    this.db.transaction(() => {
-      this.trust.linkCard(link, Date.now());
-      this.record('admin.card.link', residentId, { certificate: link.certificateSha256 });
-    })();
+    await this.store.write(async (tx) => {
+      await this.requireInit(tx);
+      if (!(await tx.residents.get(residentId))) throw new AdminError(`no resident with id "${residentId}"; import residents first`);
+      await tx.trust.linkCard(link, this.clock());
+      this.record(tx, 'admin.card.link', residentId, { certificate: link.certificateSha256 });
+    });
     return { sha256: link.certificateSha256, subject: link.subject };
   }
 
   /** Registers a kiosk; the credential is returned once and only its hash is kept. */
-  registerKiosk(name: string, location: string): { id: string; credential: string } {
-    this.requireInit();
+  async registerKiosk(name: string, location: string): Promise<{ id: string; credential: string }> {
     if (!name.trim() || !location.trim()) throw new AdminError('kiosk name and location must not be empty');
     const k = newKioskCredential();
-    this.db.transaction(() => {
-      this.kiosks.add({ id: k.id, name: name.trim(), location: location.trim(), credentialSha256: k.credentialSha256 }, Date.now());
-      this.record('admin.kiosk.register', k.id, { name: name.trim() });
-    })();
+    await this.store.write(async (tx) => {
+      await this.requireInit(tx);
+      await tx.kiosks.add({ id: k.id, name: name.trim(), location: location.trim(), credentialSha256: k.credentialSha256 }, this.clock());
+      this.record(tx, 'admin.kiosk.register', k.id, { name: name.trim() });
+    });
     return { id: k.id, credential: k.credential };
   }
 
-  /** Verifies the audit chain. */
-  verifyAudit(): ReturnType<AuditLog['verify']> {
-    return this.audit.verify();
+  /** Issuances delivered to a kiosk whose print result never arrived. */
+  async unsettledIssuances(): Promise<UnsettledIssuance[]> {
+    const rows = await this.store.read((tx) => tx.applications.unsettled());
+    return rows.map((r) => ({
+      issuanceId: r.id,
+      receiptNumber: r.receiptNumber,
+      certificateType: r.certificateType,
+      kioskId: r.kioskId,
+      deliveredAt: r.deliveredAt === null ? null : new Date(r.deliveredAt).toISOString(),
+    }));
+  }
+
+  /**
+   * Staff settle an unknown outcome after checking with the store: `printed` makes the receipt
+   * final as printed; `not-printed` returns it to the resident (or expires it). Audited.
+   */
+  async settleIssuance(issuanceId: string, outcome: 'printed' | 'not-printed', note?: string): Promise<{ status: string }> {
+    try {
+      return await this.store.write(async (tx) => {
+        const to = outcome === 'printed' ? 'printed' : 'print_failed';
+        const moved = await this.lifecycle.moveAttempt(tx, issuanceId, ['outcome_unknown'], to, 'admin', this.clock(), { detail: `settled by staff: ${outcome}${note ? ` (${note})` : ''}` });
+        this.record(tx, 'admin.issuance.settle', issuanceId, { outcome });
+        return { status: moved.status };
+      });
+    } catch (e) {
+      if (e instanceof ServiceError) throw new AdminError(e.code === 'not_found' ? `no issuance ${issuanceId}` : `issuance ${issuanceId} is not awaiting settlement (${e.message})`);
+      throw e;
+    }
+  }
+
+  /** Signs and stores a checkpoint of the audit chain's head (the newest one again when nothing was appended since). */
+  async checkpointAudit(now: Date = new Date(this.clock())): Promise<AuditCheckpoint | null> {
+    // Made on first use, so that data directories from before checkpoints existed get one too.
+    const pair = generateKeyPairSync('ed25519');
+    return this.store.write(async (tx) => {
+      const head = await tx.auditLog.head();
+      if (!head) return null;
+      const key = await tx.keys.getOrInsert(
+        { purpose: CHECKPOINT_KEY_PURPOSE, privateDer: pair.privateKey.export({ format: 'der', type: 'pkcs8' }), publicDer: pair.publicKey.export({ format: 'der', type: 'spki' }) },
+        now.getTime(),
+      );
+      const latest = await tx.auditLog.latestCheckpoint();
+      if (latest?.seq === head.seq) return latest;
+      const checkpoint = signCheckpoint(head, now, key.privateDer);
+      await tx.auditLog.addCheckpoint(checkpoint);
+      return checkpoint;
+    });
+  }
+
+  /**
+   * Verifies the chain, then that it still reaches the given checkpoint (an exported one the
+   * operator kept elsewhere) or else the newest stored one: deleting the newest rows breaks that.
+   */
+  async verifyAudit(external?: AuditCheckpoint): Promise<AuditReport> {
+    return this.store.read(async (tx) => {
+      const chain = await tx.auditLog.verify();
+      const checkpoint = external ?? (await tx.auditLog.latestCheckpoint());
+      if (!checkpoint || chain.firstBad) return { ...chain, checkpoint: null };
+      const key = await tx.keys.get(CHECKPOINT_KEY_PURPOSE);
+      const fail = (reason: string) => ({ ...chain, checkpoint: { seq: checkpoint.seq, ok: false, reason } });
+      if (!key || !checkpointSignatureValid(checkpoint, key.publicDer)) return fail('the checkpoint signature does not verify with this server\'s key');
+      if (!chain.head || chain.head.seq < checkpoint.seq) return fail(`the log ends at row ${chain.head?.seq ?? 0}, before the checkpoint's row ${checkpoint.seq}: rows were removed`);
+      if ((await tx.auditLog.hashAt(checkpoint.seq)) !== checkpoint.hash) return fail(`row ${checkpoint.seq} no longer has the checkpoint's hash`);
+      return { ...chain, checkpoint: { seq: checkpoint.seq, ok: true } };
+    });
   }
 
   private readPem(bytes: Buffer, label: string): Buffer {

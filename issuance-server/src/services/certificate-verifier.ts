@@ -57,23 +57,43 @@ export function certificateDer(cert: pkijs.Certificate): Buffer {
   return Buffer.from(cert.toSchema().toBER(false));
 }
 
-function keyUsageByte(cert: pkijs.Certificate): number | null {
-  const ext = cert.extensions?.find((e) => e.extnID === KEY_USAGE_OID);
+/** A certificate field that is present but not what its type promises (e.g. keyUsage that is no BIT STRING). */
+class MalformedField extends Error {}
+
+function extension<T>(cert: pkijs.Certificate, oid: string, outer: typeof asn1js.BaseBlock<any>, isValid: (v: unknown) => v is T): T | null {
+  const ext = cert.extensions?.find((e) => e.extnID === oid);
   if (!ext) return null;
-  const bits = ext.parsedValue as asn1js.BitString | undefined;
-  return bits?.valueBlock.valueHexView[0] ?? 0;
+  // pkijs fills in defaults when the bytes do not match the type (a basicConstraints that is an
+  // INTEGER reads as "not a CA"), so the outer ASN.1 type is checked on the raw value first.
+  const raw = asn1js.fromBER(ext.extnValue.valueBlock.valueHexView);
+  if (raw.offset === -1 || !(raw.result instanceof outer) || !isValid(ext.parsedValue)) throw new MalformedField(`extension ${oid} is malformed`);
+  return ext.parsedValue;
 }
 
-/** Why a certificate cannot serve for JPKI user authentication, or null when it can. */
+const isBitString = (v: unknown): v is asn1js.BitString => v instanceof asn1js.BitString;
+const isBasicConstraints = (v: unknown): v is pkijs.BasicConstraints => v instanceof pkijs.BasicConstraints;
+const isPolicies = (v: unknown): v is pkijs.CertificatePolicies => v instanceof pkijs.CertificatePolicies && Array.isArray(v.certificatePolicies);
+
+/** Why a certificate cannot serve for JPKI user authentication, or null when it can; malformed fields are a reason too. */
 export function notForAuthenticationReason(cert: pkijs.Certificate): string | null {
-  const usage = keyUsageByte(cert);
-  if (usage !== null && (usage & DIGITAL_SIGNATURE_BIT) === 0) return 'key usage lacks digitalSignature';
-  if (usage !== null && (usage & NON_REPUDIATION_BIT) !== 0) return 'key usage marks a signature (署名用) certificate';
-  const bc = cert.extensions?.find((e) => e.extnID === BASIC_CONSTRAINTS_OID)?.parsedValue as pkijs.BasicConstraints | undefined;
-  if (bc?.cA) return 'a CA certificate cannot log in';
-  const policies = cert.extensions?.find((e) => e.extnID === CERTIFICATE_POLICIES_OID)?.parsedValue as pkijs.CertificatePolicies | undefined;
-  if (policies?.certificatePolicies.some((p) => p.policyIdentifier === JPKI_SIGN_POLICY_OID)) return 'signature-certificate policy';
-  return null;
+  try {
+    const keyUsage = extension(cert, KEY_USAGE_OID, asn1js.BitString, isBitString);
+    const usage = keyUsage ? (keyUsage.valueBlock.valueHexView[0] ?? 0) : null;
+    if (usage !== null && (usage & DIGITAL_SIGNATURE_BIT) === 0) return 'key usage lacks digitalSignature';
+    if (usage !== null && (usage & NON_REPUDIATION_BIT) !== 0) return 'key usage marks a signature (署名用) certificate';
+    if (extension(cert, BASIC_CONSTRAINTS_OID, asn1js.Sequence, isBasicConstraints)?.cA) return 'a CA certificate cannot log in';
+    const policies = extension(cert, CERTIFICATE_POLICIES_OID, asn1js.Sequence, isPolicies);
+    if (policies?.certificatePolicies.some((p) => p.policyIdentifier === JPKI_SIGN_POLICY_OID)) return 'signature-certificate policy';
+    return null;
+  } catch (e) {
+    if (e instanceof MalformedField) return e.message;
+    throw e;
+  }
+}
+
+function checkValidity(notBefore: Date, notAfter: Date, now: Date): void {
+  if (now < notBefore) throw new ServiceError('certificate_expired', `certificate is not valid before ${notBefore.toISOString()}`);
+  if (now > notAfter) throw new ServiceError('certificate_expired', `certificate expired at ${notAfter.toISOString()}`);
 }
 
 /** True when one of the anchors issued and signed the certificate (names and signature only, no dates). */
@@ -97,21 +117,34 @@ export interface VerifiedCertificate {
   serial: string;
   subject: string;
   anchorSha256: string;
+  notBefore: Date;
   notAfter: Date;
 }
 
-/** Checks JPKI authentication certificates against configured anchors and CRLs (DESIGN.md, Security rules). */
+/** Where the verifier reads trust from (the database, through the caller). */
+export interface TrustSource {
+  anchors(): Promise<{ sha256: string; der: Buffer }[]>;
+  isRevoked(anchorSha256: string, serial: string): Promise<boolean>;
+  /** Changes whenever anchors or CRLs change; remembered chains are valid for one generation. */
+  generation(): Promise<number>;
+}
+
+const CHAIN_CACHE_SIZE = 50_000;
+
+/**
+ * Checks JPKI authentication certificates against configured anchors and CRLs (DESIGN.md,
+ * Security rules). Chain building is most of a login's cost, so a verified chain is remembered
+ * until the trust anchors or CRLs change; validity dates are still checked on every use.
+ */
 export class CertificateVerifier {
   private parsed: ParsedAnchor[] = [];
   private parsedKey = '';
+  private readonly verified = new Map<string, { generation: number; result: VerifiedCertificate }>();
 
-  constructor(
-    private readonly anchors: () => { sha256: string; der: Buffer }[],
-    private readonly isRevoked: (anchorSha256: string, serial: string) => boolean,
-  ) {}
+  constructor(private readonly trust: TrustSource) {}
 
-  private currentAnchors(): ParsedAnchor[] {
-    const list = this.anchors();
+  private async currentAnchors(): Promise<ParsedAnchor[]> {
+    const list = await this.trust.anchors();
     const key = list.map((a) => a.sha256).join(',');
     if (key !== this.parsedKey) {
       this.parsed = list.map((a) => ({ sha256: a.sha256, cert: parseCertificate(a.der) }));
@@ -122,7 +155,26 @@ export class CertificateVerifier {
 
   /** Usage, chain, validity and revocation, each failing with its contract code. */
   async verify(der: Uint8Array, now: Date): Promise<VerifiedCertificate> {
-    const cert = parseCertificate(der);
+    const sha256 = sha256Hex(der);
+    const generation = await this.trust.generation();
+    const known = this.verified.get(sha256);
+    if (known?.generation === generation) {
+      checkValidity(known.result.notBefore, known.result.notAfter, now);
+      return known.result;
+    }
+    const result = await this.verifyUncached(der, now);
+    if (this.verified.size >= CHAIN_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(sha256, { generation, result });
+    return result;
+  }
+
+  private async verifyUncached(der: Uint8Array, now: Date): Promise<VerifiedCertificate> {
+    let cert: pkijs.Certificate;
+    try {
+      cert = parseCertificate(der);
+    } catch (e) {
+      throw new ServiceError('invalid_request', (e as Error).message);
+    }
     const usageProblem = notForAuthenticationReason(cert);
     if (usageProblem) throw new ServiceError('certificate_not_for_authentication', `certificate is not for user authentication: ${usageProblem}`);
 
@@ -131,7 +183,7 @@ export class CertificateVerifier {
     // Validate the chain at a moment inside the leaf's validity, so that an expired but
     // genuine certificate is reported as expired rather than untrusted.
     const checkDate = new Date(Math.min(Math.max(now.getTime(), notBefore.getTime()), notAfter.getTime()));
-    const anchors = this.currentAnchors();
+    const anchors = await this.currentAnchors();
     const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: anchors.map((a) => a.cert), certs: [cert], checkDate });
     const chain = await engine.verify().catch((e: unknown) => ({ result: false, resultMessage: String(e), certificatePath: undefined }));
     const root = chain.certificatePath?.at(-1);
@@ -144,13 +196,12 @@ export class CertificateVerifier {
         throw new ServiceError('certificate_untrusted', 'certificate does not chain to a configured JPKI trust anchor');
       }
     }
-    if (now < notBefore) throw new ServiceError('certificate_expired', `certificate is not valid before ${notBefore.toISOString()}`);
-    if (now > notAfter) throw new ServiceError('certificate_expired', `certificate expired at ${notAfter.toISOString()}`);
+    checkValidity(notBefore, notAfter, now);
     if (!anchor) throw new ServiceError('certificate_untrusted', 'certificate does not chain to a configured JPKI trust anchor');
 
     const serial = certificateSerial(cert);
-    if (this.isRevoked(anchor.sha256, serial)) throw new ServiceError('certificate_revoked', 'certificate has been revoked');
-    return { sha256: sha256Hex(der), serial, subject: dnText(cert.subject), anchorSha256: anchor.sha256, notAfter };
+    if (await this.trust.isRevoked(anchor.sha256, serial)) throw new ServiceError('certificate_revoked', 'certificate has been revoked');
+    return { sha256: sha256Hex(der), serial, subject: dnText(cert.subject), anchorSha256: anchor.sha256, notBefore, notAfter };
   }
 
   /** Parses a CRL and checks it was signed by one of the anchors. */
@@ -161,7 +212,7 @@ export class CertificateVerifier {
     } catch (e) {
       throw new Error(`not a DER X.509 CRL (${(e as Error).message})`);
     }
-    for (const a of this.currentAnchors()) {
+    for (const a of await this.currentAnchors()) {
       if (!crl.issuer.isEqual(a.cert.subject)) continue;
       if (await crl.verify({ issuerCertificate: a.cert }).catch(() => false)) {
         return {

@@ -1,10 +1,9 @@
+import type { RefusalCode } from '@cert/common';
 import { randomBytes } from 'node:crypto';
-import type { ResidentStore } from '../store/resident-store.ts';
-import type { ApplicationRecord } from '../store/application-store.ts';
-import { loadFontBytes } from '../documents/font-source.ts';
-import type { JuminhyoEntry } from '../documents/juminhyo-document.ts';
+import type { JuminhyoDocumentInput } from '../documents/juminhyo-document.ts';
+import type { ApplicationRecord, StoredDocument } from '../store/application-store.ts';
+import type { Tx } from '../store/store.ts';
 import { sha256Hex } from './certificate-verifier.ts';
-import { ServiceError } from './service-error.ts';
 
 // Crockford-style alphabet without 0/O, 1/I/L, U: unambiguous when typed from paper.
 const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -20,60 +19,95 @@ export function newVerificationCode(): string {
   return out.join('').replace(/(.{4})(?=.)/g, '$1-');
 }
 
-/** A rendered certificate ready for delivery. */
-export interface RenderedDocument {
-  pdf: Buffer;
-  sha256: string;
-  verificationCode: string;
+/** What a document shows, decided from the register (everything but the issue moment and code). */
+export type DocumentContent = { kind: 'juminhyo'; input: Omit<JuminhyoDocumentInput, 'issuedAt' | 'verificationCode' | 'verificationUrl'> };
+
+/** A document to render. */
+export type DocumentRequest = { kind: 'juminhyo'; input: JuminhyoDocumentInput };
+
+/** Renders documents off the request path and knows which characters its font can draw. */
+export interface DocumentRenderer {
+  /** Resolves once the renderer can render at full speed (fonts loaded, warmed up). */
+  ready(): Promise<void>;
+  render(request: DocumentRequest): Promise<Uint8Array>;
+  /** Characters (or variation sequences) of `texts` that the font cannot draw. */
+  missingGlyphs(texts: readonly string[]): { char: string; codePoint: string }[];
+  close(): Promise<void>;
 }
 
-/** Renders certificate documents from the register. */
+/** The rules allow the document (with its content and the digest of that content), or refuse it. */
+export type Preparation =
+  | { ok: true; content: DocumentContent; contentSha256: string }
+  | { ok: false; code: RefusalCode; message: string };
+
+/** Every string a document content will print, for the glyph check. */
+function printedStrings(content: DocumentContent): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(content.input);
+  return out;
+}
+
+/**
+ * Decides, from the register as it is now, whether an application's document may be issued and
+ * what it shows; renders it. Called when the application is made, when a kiosk claims it (before
+ * the resident is asked to approve) and again before the document is handed to the kiosk.
+ */
 export class DocumentService {
   constructor(
-    private readonly residents: ResidentStore,
-    private readonly fontPath: string,
+    private readonly renderer: DocumentRenderer,
     private readonly publicUrl: () => string,
   ) {}
 
-  /** Renders the document an application asks for, as of `issuedAt`. */
-  async render(app: ApplicationRecord, issuedAt: Date): Promise<RenderedDocument> {
-    const municipality = this.residents.municipality();
-    const resident = this.residents.get(app.residentId);
-    if (!municipality || !resident) throw new ServiceError('invalid_state', 'the register no longer holds this resident');
-    if (app.certificateType !== 'juminhyo') throw new ServiceError('invalid_state', `cannot render ${app.certificateType}`);
-    const household = this.residents.activeHousehold(resident.householdId);
+  /** Applies the rules to the current data inside `tx`. */
+  async prepare(tx: Tx, app: Pick<ApplicationRecord, 'residentId' | 'certificateType' | 'options' | 'copies'>): Promise<Preparation> {
+    const municipality = await tx.residents.municipality();
+    const resident = await tx.residents.get(app.residentId);
+    if (!municipality || !resident || resident.status === 'moved_out') return { ok: false, code: 'moved_out', message: 'the resident is no longer registered in this municipality' };
+    if (resident.status === 'deceased') return { ok: false, code: 'deceased', message: 'the resident is recorded as deceased' };
+    if (resident.supportMeasure) {
+      // Residents under a DV/stalking support measure are issued in person only, by law and practice.
+      return { ok: false, code: 'support_measure', message: 'this certificate can only be issued at the municipal office counter' };
+    }
+    const household = await tx.residents.activeHousehold(resident.householdId);
     const scope = app.options['scope'] === 'household' ? 'household' : 'self';
     const people = scope === 'household' ? household : [resident];
     const head = household.find((r) => r.relationshipToHead === '世帯主') ?? resident;
-    const entries: JuminhyoEntry[] = people.map((r) => ({
-      name: r.name,
-      nameKana: r.nameKana,
-      birthDate: r.birthDate,
-      sex: r.sex,
-      relationshipToHead: r.relationshipToHead,
-      ...(r.domicile ? { domicile: r.domicile } : {}),
-      ...(r.domicileHead ? { domicileHead: r.domicileHead } : {}),
-    }));
+    const content: DocumentContent = {
+      kind: 'juminhyo',
+      input: {
+        municipality,
+        address: resident.address,
+        householdHeadName: head.name,
+        entries: people.map((r) => ({
+          name: r.name,
+          nameKana: r.nameKana,
+          birthDate: r.birthDate,
+          sex: r.sex,
+          relationshipToHead: r.relationshipToHead,
+          ...(r.domicile ? { domicile: r.domicile } : {}),
+          ...(r.domicileHead ? { domicileHead: r.domicileHead } : {}),
+        })),
+        options: { scope, includeDomicile: app.options['domicile'] === 'include', includeRelationship: app.options['relationship'] !== 'omit' },
+        copies: app.copies,
+      },
+    };
+    const missing = this.renderer.missingGlyphs(printedStrings(content));
+    if (missing.length) {
+      return { ok: false, code: 'glyph_missing', message: `the certificate font cannot print ${missing.map((m) => `${m.char} (${m.codePoint})`).join(', ')}` };
+    }
+    return { ok: true, content, contentSha256: sha256Hex(Buffer.from(JSON.stringify(content))) };
+  }
+
+  /** Renders a prepared document as issued at `issuedAt` with a fresh verification code. */
+  async render(prep: Extract<Preparation, { ok: true }>, issuedAt: Date): Promise<StoredDocument> {
     const verificationCode = newVerificationCode();
-    // Loaded on first render: pdf-lib and fontkit take about half a second to load, which every
-    // admin CLI command (they build the same context) would otherwise pay for nothing.
-    const { renderJuminhyo } = await import('../documents/juminhyo-document.ts');
-    const pdf = Buffer.from(
-      await renderJuminhyo(
-        {
-          municipality,
-          address: resident.address,
-          householdHeadName: head.name,
-          entries,
-          options: { scope, includeDomicile: app.options['domicile'] === 'include', includeRelationship: app.options['relationship'] !== 'omit' },
-          copies: app.copies,
-          issuedAt,
-          verificationCode,
-          verificationUrl: `${this.publicUrl().replace(/\/$/, '')}/verify/${verificationCode}`,
-        },
-        await loadFontBytes(this.fontPath),
-      ),
-    );
-    return { pdf, sha256: sha256Hex(pdf), verificationCode };
+    const verificationUrl = `${this.publicUrl().replace(/\/$/, '')}/verify/${verificationCode}`;
+    const pdf = Buffer.from(await this.renderer.render({ kind: prep.content.kind, input: { ...prep.content.input, issuedAt, verificationCode, verificationUrl } }));
+    return { pdf, sha256: sha256Hex(pdf), verificationCode, inputSha256: prep.contentSha256 };
   }
 }

@@ -1,204 +1,299 @@
 import {
-  FINAL_ISSUANCE_STATUSES,
+  OPEN_ISSUANCE_STATUSES,
   confirmationSignedText,
   parseReceiptNumber,
   type CreateIssuanceResponse,
   type IssuanceResultRequest,
   type IssuanceStatus,
   type PrintConfirmationRequest,
+  type RefusalCode,
 } from '@cert/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.ts';
-import type { ApplicationStore, AttemptRecord } from '../store/application-store.ts';
-import type { AuditLog } from '../store/audit-log.ts';
-import type { Kiosk, KioskStore } from '../store/kiosk-store.ts';
-import type { DocumentService } from './document-service.ts';
-import type { AttemptChanged } from './lifecycle-events.ts';
-import type { LifecycleService } from './lifecycle-service.ts';
-import { RateLimiter } from './rate-limiter.ts';
-import { ServiceError } from './service-error.ts';
+import type { AttemptRecord, StoredDocument } from '../store/application-store.ts';
+import type { AttemptChanged, ChangeFeed } from '../store/change-feed.ts';
+import type { Kiosk } from '../store/kiosk-store.ts';
+import type { Store, Tx } from '../store/store.ts';
 import type { DeviceKey } from './device-keys.ts';
 import { verifyDeviceSignature } from './device-keys.ts';
+import type { DocumentService, Preparation } from './document-service.ts';
+import type { LifecycleService } from './lifecycle-service.ts';
+import { takeTokens } from './rate-limiter.ts';
+import { ServiceError } from './service-error.ts';
 
 const NOT_FOUND_MESSAGE = 'no printable certificate has this receipt number (wrong, expired, cancelled or already printed)';
 
+/** What a kiosk is told about its issuance. */
+export interface IssuanceView {
+  status: IssuanceStatus;
+  reason?: RefusalCode;
+}
+
+type ClaimOutcome = { ok: true; response: CreateIssuanceResponse; attemptId: string } | { ok: false; error: ServiceError };
+
 /** Kiosk-side issuance (claim, wait, document, result, abandon) and the applicant's confirmation. */
 export class IssuanceService {
-  private readonly kioskLimiter: RateLimiter;
-  private readonly globalLimiter: RateLimiter;
+  /** Renders started when a resident approved, so that the kiosk's fetch finds the document ready. */
+  private readonly prerenders = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly store: ApplicationStore,
-    private readonly kiosks: KioskStore,
-    private readonly audit: AuditLog,
+    private readonly store: Store,
     private readonly lifecycle: LifecycleService,
     private readonly documents: DocumentService,
     private readonly config: ServerConfig,
     private readonly log: Logger,
-  ) {
-    this.kioskLimiter = new RateLimiter(config.kioskRateLimit);
-    this.globalLimiter = new RateLimiter(config.globalRateLimit);
+  ) {}
+
+  /** Committed lifecycle changes (long-polls and sockets listen here). */
+  get changes(): ChangeFeed {
+    return this.store.changes;
   }
 
-  private rateLimit(kiosk: Kiosk, now: number): void {
-    let wait = this.kioskLimiter.take(kiosk.id, now);
-    if (wait === 0) {
-      wait = this.globalLimiter.take('*', now);
-      // A lookup refused by the global limit should not also cost the kiosk its own allowance.
-      if (wait > 0) this.kioskLimiter.refund(kiosk.id);
-    }
-    if (wait > 0) {
-      this.lifecycle.run(() => this.audit.append({ actor: `kiosk:${kiosk.id}`, event: 'kiosk.rate_limited', subject: kiosk.id }, now));
-      throw new ServiceError('rate_limited', 'too many receipt lookups; try again later', { 'Retry-After': String(Math.ceil(wait / 1000)) });
-    }
-  }
-
-  /** A kiosk claims a receipt: opens an attempt and asks the applicant's device to confirm. */
-  start(kiosk: Kiosk, receiptInput: string, now: number = Date.now()): CreateIssuanceResponse {
-    this.rateLimit(kiosk, now);
-    const parsed = parseReceiptNumber(receiptInput);
-    if (!parsed.ok) throw new ServiceError('receipt_malformed', 'the receipt number must be 12 digits with a valid check digit');
-    this.lifecycle.sweep(now);
+  /**
+   * A kiosk claims a receipt: rate limit, lookup, the rules and the glyph check on the data as
+   * it is now, then an attempt that asks the applicant's devices to confirm. One transaction,
+   * committed also when the claim is refused (the refusal is counted and audited).
+   */
+  async start(kiosk: Kiosk, receiptInput: string): Promise<CreateIssuanceResponse> {
+    const now = this.config.clock();
     const actor = `kiosk:${kiosk.id}` as const;
-    try {
-      return this.lifecycle.run((pending) => {
-        const app = this.store.byReceipt(parsed.receiptNumber);
-        if (!app || app.expiresAt <= now || (app.status !== 'submitted' && app.status !== 'in_issuance')) {
-          throw new ServiceError('receipt_not_found', NOT_FOUND_MESSAGE);
-        }
-        if (app.status === 'in_issuance') throw new ServiceError('issuance_in_progress', 'this receipt is being issued at another kiosk');
-        const attempt: AttemptRecord = {
-          id: randomUUID(),
-          requestId: randomUUID(),
-          applicationId: app.id,
-          kioskId: kiosk.id,
-          status: 'confirmation_pending',
-          createdAt: now,
-          confirmationExpiresAt: now + this.config.confirmationTimeoutMs,
-          deadlineAt: now + this.config.confirmationTimeoutMs,
-          kioskSeenStatus: 'confirmation_pending',
-          documentSha256: null,
-        };
-        this.lifecycle.moveApplication(pending, app, 'submitted', 'in_issuance', actor, now);
-        this.store.insertAttempt(attempt);
-        this.audit.append({ actor, event: 'issuance.started', subject: attempt.id, details: { application: app.id } }, now);
-        pending.attempts.push({ attemptId: attempt.id, requestId: attempt.requestId, applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: 'confirmation_pending' });
-        return {
+    const outcome = await this.store.write(async (tx): Promise<ClaimOutcome> => {
+      const wait = await takeTokens(
+        tx,
+        [
+          { key: `kiosk:${kiosk.id}`, limit: this.config.kioskRateLimit },
+          { key: 'kiosk:*', limit: this.config.globalRateLimit },
+        ],
+        now,
+      );
+      if (wait > 0) return { ok: false, error: new ServiceError('rate_limited', 'too many receipt lookups; try again later', { 'Retry-After': String(Math.ceil(wait / 1000)) }) };
+      const refuse = (error: ServiceError): ClaimOutcome => {
+        tx.audit({ actor, event: 'kiosk.lookup_refused', subject: kiosk.id, details: { code: error.code } }, now);
+        return { ok: false, error };
+      };
+      const parsed = parseReceiptNumber(receiptInput);
+      if (!parsed.ok) return refuse(new ServiceError('receipt_malformed', 'the receipt number must be 12 digits with a valid check digit'));
+      let app = await tx.applications.byReceipt(parsed.receiptNumber);
+      if (app?.status === 'in_issuance') {
+        // An attempt left behind past its deadline must not block the receipt until the next sweep.
+        const holding = await tx.applications.holdingAttemptFor(app.id);
+        if (holding && (await this.lifecycle.expireIfOverdue(tx, holding, now))) app = await tx.applications.get(app.id, true);
+      }
+      if (!app || app.expiresAt <= now || (app.status !== 'submitted' && app.status !== 'in_issuance')) {
+        return refuse(new ServiceError('receipt_not_found', NOT_FOUND_MESSAGE));
+      }
+      if (app.status === 'in_issuance') return refuse(new ServiceError('issuance_in_progress', 'this receipt is being issued at another kiosk'));
+      const prep = await this.documents.prepare(tx, app);
+      if (!prep.ok) return refuse(new ServiceError(prep.code, prep.message));
+      const attempt: AttemptRecord = {
+        id: randomUUID(),
+        requestId: randomUUID(),
+        applicationId: app.id,
+        kioskId: kiosk.id,
+        status: 'confirmation_pending',
+        createdAt: now,
+        confirmationExpiresAt: now + this.config.confirmationTimeoutMs,
+        deadlineAt: now + this.config.confirmationTimeoutMs,
+        kioskSeenStatus: 'confirmation_pending',
+        documentSha256: null,
+        refusalCode: null,
+        deliveredAt: null,
+      };
+      await this.lifecycle.moveApplication(tx, app, 'submitted', 'in_issuance', actor, now);
+      await tx.applications.insertAttempt(attempt);
+      tx.audit({ actor, event: 'issuance.started', subject: attempt.id, details: { application: app.id } }, now);
+      tx.announce({ kind: 'attempt', attemptId: attempt.id, requestId: attempt.requestId, applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: 'confirmation_pending' });
+      return {
+        ok: true,
+        attemptId: attempt.id,
+        response: {
           issuanceId: attempt.id,
-          status: 'confirmation_pending' as const,
+          status: 'confirmation_pending',
           certificateType: app.certificateType,
           copies: app.copies,
           fee: app.fee,
           expiresAt: new Date(attempt.confirmationExpiresAt).toISOString(),
-        };
-      });
-    } catch (e) {
-      if (e instanceof ServiceError) {
-        this.lifecycle.run(() => this.audit.append({ actor, event: 'kiosk.lookup_refused', subject: kiosk.id, details: { code: e.code } }, now));
-      }
-      throw e;
-    }
+        },
+      };
+    });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.response;
   }
 
-  private own(kiosk: Kiosk, id: string): AttemptRecord {
-    const a = this.store.attempt(id);
+  private async own(tx: Tx, kiosk: Kiosk, id: string): Promise<AttemptRecord> {
+    const a = await tx.applications.attempt(id);
     if (!a || a.kioskId !== kiosk.id) throw new ServiceError('not_found', 'no such issuance for this kiosk');
     return a;
   }
 
-  /** Long-poll: answers when the status differs from `since` (default: what the kiosk last saw) or after `waitMs`. */
-  async status(kiosk: Kiosk, id: string, waitMs: number, since: IssuanceStatus | undefined, signal: AbortSignal): Promise<IssuanceStatus> {
-    this.lifecycle.expireIfOverdue(id, Date.now());
-    const first = this.own(kiosk, id);
-    const baseline = since ?? first.kioskSeenStatus;
-    let status = first.status;
-    if (status === baseline && waitMs > 0 && !FINAL_ISSUANCE_STATUSES.includes(status)) {
-      status = await new Promise<IssuanceStatus>((resolve) => {
-        const done = (s: IssuanceStatus) => {
-          clearTimeout(timer);
-          this.lifecycle.events.off('attempt', onChange);
-          signal.removeEventListener('abort', onAbort);
-          resolve(s);
-        };
-        const onChange = (c: AttemptChanged) => {
-          if (c.attemptId === id && c.status !== baseline) done(c.status);
-        };
-        const onAbort = () => done(status);
-        const timer = setTimeout(() => done(this.store.attempt(id)?.status ?? status), waitMs);
-        this.lifecycle.events.on('attempt', onChange);
-        signal.addEventListener('abort', onAbort);
-      });
-    }
-    this.store.setKioskSeen(id, status);
-    return status;
+  private view(a: AttemptRecord): IssuanceView {
+    return { status: a.status, ...(a.status === 'refused' && a.refusalCode ? { reason: a.refusalCode as RefusalCode } : {}) };
   }
 
-  /** The certificate PDF, rendered on first fetch after approval; the attempt becomes `delivered`. */
-  async document(kiosk: Kiosk, id: string, now: number = Date.now()): Promise<Buffer> {
-    this.lifecycle.expireIfOverdue(id, now);
-    const attempt = this.own(kiosk, id);
-    if (attempt.status === 'delivered') {
-      const stored = this.store.document(id);
-      if (stored) return stored;
+  /** Long-poll: answers when the status differs from `since` (default: what the kiosk last saw) or after `waitMs`. */
+  async status(kiosk: Kiosk, id: string, waitMs: number, since: IssuanceStatus | undefined, signal: AbortSignal): Promise<IssuanceView> {
+    await this.lifecycle.expireOverdue(id, this.config.clock());
+    const first = await this.store.read((tx) => this.own(tx, kiosk, id));
+    const baseline = since ?? first.kioskSeenStatus;
+    let current = first;
+    if (current.status === baseline && waitMs > 0 && OPEN_ISSUANCE_STATUSES.includes(current.status)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.changes.off('attempt', onChange);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const onChange = (c: AttemptChanged) => {
+          if (c.attemptId === id && c.status !== baseline) done();
+        };
+        // The attempt's own deadline also ends the wait: the sweep will have moved it by then.
+        const until = current.deadlineAt === null ? waitMs : Math.min(waitMs, Math.max(0, current.deadlineAt - this.config.clock()) + this.config.sweepIntervalMs);
+        const timer = setTimeout(done, until);
+        this.changes.on('attempt', onChange);
+        signal.addEventListener('abort', done);
+      });
+      // The event says that something changed; what it changed to is read back from the database.
+      await this.lifecycle.expireOverdue(id, this.config.clock());
+      current = (await this.store.read((tx) => tx.applications.attempt(id))) ?? current;
     }
+    if (current.status !== current.kioskSeenStatus && !signal.aborted) {
+      await this.store.write((tx) => tx.applications.setKioskSeen(id, current.status));
+    }
+    return this.view(current);
+  }
+
+  /** The refusal of an attempt whose data no longer allows the certificate. */
+  private async refuse(attempt: AttemptRecord, prep: Extract<Preparation, { ok: false }>, actor: `kiosk:${string}` | 'system', now: number): Promise<never> {
+    await this.store.write((tx) => this.lifecycle.moveAttempt(tx, attempt.id, ['confirmation_pending', 'approved'], 'refused', actor, now, { refusalCode: prep.code, detail: prep.message }));
+    this.log.warn({ issuanceId: attempt.id, reason: prep.code }, 'issuance refused at print time');
+    throw new ServiceError(prep.code, prep.message);
+  }
+
+  /**
+   * The certificate PDF. The rules are applied again to the data as it is now; the document
+   * rendered when the resident approved is handed out when it was made from that same data,
+   * else it is rendered again. The attempt becomes `delivered` and its print deadline counts
+   * from this moment.
+   */
+  async document(kiosk: Kiosk, id: string): Promise<Buffer> {
+    await this.lifecycle.expireOverdue(id, this.config.clock());
+    const attempt = await this.store.read((tx) => this.own(tx, kiosk, id));
+    if (attempt.status === 'delivered') {
+      // A resume by the same kiosk (its first answer was lost): the same document, never a second one.
+      const stored = await this.store.read((tx) => tx.applications.document(id));
+      if (stored) return stored.pdf;
+    }
+    if (attempt.status === 'refused' && attempt.refusalCode) throw new ServiceError(attempt.refusalCode as RefusalCode, 'the data no longer allows this certificate');
     if (attempt.status !== 'approved') {
       throw new ServiceError('invalid_state', `the document is available only once the applicant has approved (issuance is ${attempt.status})`);
     }
-    const app = this.store.get(attempt.applicationId)!;
-    const rendered = await this.documents.render(app, new Date(now));
+    await this.prerenders.get(id);
+    const doc = await this.readyDocument(attempt, `kiosk:${kiosk.id}`);
+    const now = this.config.clock();
     try {
-      this.lifecycle.run((pending) => {
-        this.lifecycle.moveAttempt(pending, id, ['approved'], 'delivered', `kiosk:${kiosk.id}`, now);
-        this.store.storeDocument(id, rendered.pdf, rendered.sha256, rendered.verificationCode, app.certificateType, now);
-        this.store.setKioskSeen(id, 'delivered');
+      await this.store.write(async (tx) => {
+        const app = (await tx.applications.get(attempt.applicationId))!;
+        await this.lifecycle.moveAttempt(tx, id, ['approved'], 'delivered', `kiosk:${kiosk.id}`, now);
+        await tx.applications.registerDelivered(id, doc, app.certificateType, now);
+        await tx.applications.setKioskSeen(id, 'delivered');
       });
     } catch (e) {
-      // A concurrent fetch by this same kiosk delivered first while we rendered: hand out that
-      // document (a resume), never a second one with another verification code.
-      const stored = e instanceof ServiceError && this.store.attempt(id)?.status === 'delivered' ? this.store.document(id) : null;
-      if (stored) return stored;
+      // A concurrent fetch by this same kiosk delivered first: hand out that document.
+      const stored = e instanceof ServiceError ? await this.store.read(async (tx) => ((await tx.applications.attempt(id))?.status === 'delivered' ? tx.applications.document(id) : null)) : null;
+      if (stored) return stored.pdf;
       throw e;
     }
-    return rendered.pdf;
+    return doc.pdf;
   }
 
-  /** The kiosk reports how the print job ended. */
-  result(kiosk: Kiosk, id: string, req: IssuanceResultRequest, now: number = Date.now()): IssuanceStatus {
-    this.lifecycle.expireIfOverdue(id, now);
-    const attempt = this.own(kiosk, id);
-    const to: IssuanceStatus = req.outcome === 'printed' ? 'printed' : 'print_failed';
-    if (attempt.status === to) return to;
-    const from: IssuanceStatus[] = to === 'printed' ? ['delivered'] : ['approved', 'delivered'];
-    this.lifecycle.run((pending) => {
-      this.lifecycle.moveAttempt(pending, id, from, to, `kiosk:${kiosk.id}`, now, req.detail);
-      this.store.setKioskSeen(id, to);
+  /** The approved attempt's document for the data as it is now (kept from the approval when still current). */
+  private async readyDocument(attempt: AttemptRecord, actor: `kiosk:${string}` | 'system'): Promise<StoredDocument> {
+    const { prep, stored } = await this.store.read(async (tx) => {
+      const app = (await tx.applications.get(attempt.applicationId))!;
+      return { prep: await this.documents.prepare(tx, app), stored: await tx.applications.document(attempt.id) };
     });
-    if (to === 'print_failed') this.log.warn({ issuanceId: id, kioskId: kiosk.id, detail: req.detail }, 'print failed');
-    return to;
+    if (!prep.ok) return this.refuse(attempt, prep, actor, this.config.clock());
+    if (stored?.inputSha256 === prep.contentSha256) return stored;
+    const rendered = await this.documents.render(prep, new Date(this.config.clock()));
+    const kept = await this.store.write(async (tx) => {
+      if (stored) await tx.applications.discardRendered(attempt.id);
+      return (await tx.applications.storeRendered(attempt.id, rendered)) ? rendered : tx.applications.document(attempt.id);
+    });
+    if (!kept) throw new ServiceError('invalid_state', 'the issuance ended while its document was being prepared');
+    return kept;
+  }
+
+  /** Starts rendering as soon as the resident approved (errors are logged; the kiosk's fetch retries). */
+  private prerender(attempt: AttemptRecord): void {
+    const job = this.readyDocument({ ...attempt, status: 'approved' }, 'system').then(
+      () => undefined,
+      (err: unknown) => {
+        if (!(err instanceof ServiceError)) this.log.error({ err, issuanceId: attempt.id }, 'prerender failed');
+      },
+    );
+    this.prerenders.set(attempt.id, job);
+    void job.finally(() => this.prerenders.delete(attempt.id));
+  }
+
+  /** The kiosk reports how the print job ended (also late, for an outcome the server did not know). */
+  async result(kiosk: Kiosk, id: string, req: IssuanceResultRequest): Promise<IssuanceStatus> {
+    const to: IssuanceStatus = req.outcome === 'printed' ? 'printed' : 'print_failed';
+    const from: IssuanceStatus[] = to === 'printed' ? ['delivered', 'outcome_unknown'] : ['approved', 'delivered', 'outcome_unknown'];
+    const now = this.config.clock();
+    const status = await this.store.write(async (tx): Promise<IssuanceStatus> => {
+      const attempt = await this.own(tx, kiosk, id);
+      if (attempt.status === to) return to;
+      await this.lifecycle.moveAttempt(tx, id, from, to, `kiosk:${kiosk.id}`, now, req.detail ? { detail: req.detail } : {});
+      await tx.applications.setKioskSeen(id, to);
+      return to;
+    });
+    if (to === 'print_failed') this.log.warn({ issuanceId: id, kioskId: kiosk.id }, 'print failed');
+    return status;
   }
 
   /** The kiosk gives up (the resident walked away); the receipt stays printable. */
-  abandon(kiosk: Kiosk, id: string, now: number = Date.now()): IssuanceStatus {
-    this.lifecycle.expireIfOverdue(id, now);
-    const attempt = this.own(kiosk, id);
-    if (attempt.status === 'abandoned') return 'abandoned';
-    this.lifecycle.run((pending) => {
-      this.lifecycle.moveAttempt(pending, id, ['confirmation_pending', 'approved', 'delivered'], 'abandoned', `kiosk:${kiosk.id}`, now);
-      this.store.setKioskSeen(id, 'abandoned');
+  async abandon(kiosk: Kiosk, id: string): Promise<IssuanceStatus> {
+    await this.lifecycle.expireOverdue(id, this.config.clock());
+    const now = this.config.clock();
+    return this.store.write(async (tx): Promise<IssuanceStatus> => {
+      const attempt = await this.own(tx, kiosk, id);
+      if (attempt.status === 'abandoned') return 'abandoned';
+      await this.lifecycle.moveAttempt(tx, id, OPEN_ISSUANCE_STATUSES, 'abandoned', `kiosk:${kiosk.id}`, now);
+      await tx.applications.setKioskSeen(id, 'abandoned');
+      return 'abandoned';
     });
-    return 'abandoned';
   }
 
-  /** Requests awaiting an answer from this device, to (re)send on authentication. */
-  pendingRequests(deviceKeySha256: string, now: number = Date.now()): PrintConfirmationRequest[] {
-    return this.store.pendingForDevice(deviceKeySha256, now).map((a) => this.confirmationRequest(a));
+  /** Requests awaiting an answer from these devices, to (re)send on authentication. */
+  async pendingRequests(deviceKeySha256s: readonly string[]): Promise<PrintConfirmationRequest[]> {
+    const now = this.config.clock();
+    return this.store.read(async (tx) => {
+      const out: PrintConfirmationRequest[] = [];
+      for (const a of await tx.applications.pendingForDevices(deviceKeySha256s, now)) out.push(await this.confirmationRequest(tx, a));
+      return out;
+    });
   }
 
-  /** The socket message asking the device to approve an attempt. */
-  confirmationRequest(a: AttemptRecord): PrintConfirmationRequest {
-    const app = this.store.get(a.applicationId)!;
-    const kiosk = this.kiosks.get(a.kioskId)!;
+  /** The request message of one attempt if it still awaits an answer. */
+  async pendingRequest(attemptId: string): Promise<PrintConfirmationRequest | null> {
+    const now = this.config.clock();
+    return this.store.read(async (tx) => {
+      const a = await tx.applications.attempt(attemptId);
+      return a && a.status === 'confirmation_pending' && a.confirmationExpiresAt > now ? this.confirmationRequest(tx, a) : null;
+    });
+  }
+
+  /** The refusal reason of an attempt, if it was refused. */
+  async refusalOf(attemptId: string): Promise<RefusalCode | undefined> {
+    const a = await this.store.read((tx) => tx.applications.attempt(attemptId));
+    return a?.status === 'refused' ? ((a.refusalCode as RefusalCode | null) ?? undefined) : undefined;
+  }
+
+  private async confirmationRequest(tx: Tx, a: AttemptRecord): Promise<PrintConfirmationRequest> {
+    const app = (await tx.applications.get(a.applicationId))!;
+    const kiosk = (await tx.kiosks.get(a.kioskId))!;
     return {
       type: 'print-confirmation-request',
       requestId: a.requestId,
@@ -213,18 +308,22 @@ export class IssuanceService {
   }
 
   /** Applies a device's signed answer; only the device key bound to the application counts. */
-  confirm(device: DeviceKey, requestId: string, approved: boolean, signature: string, now: number = Date.now()): IssuanceStatus {
-    const attempt = this.store.attemptByRequest(requestId);
-    const app = attempt && this.store.get(attempt.applicationId);
-    if (!attempt || !app || app.deviceKeySha256 !== device.sha256) {
-      throw new ServiceError('not_found', 'no print confirmation request with this id for this device');
-    }
+  async confirm(device: DeviceKey, requestId: string, approved: boolean, signature: string): Promise<IssuanceStatus> {
+    const found = await this.store.read(async (tx) => {
+      const attempt = await tx.applications.attemptByRequest(requestId);
+      const app = attempt && (await tx.applications.get(attempt.applicationId));
+      return attempt && app && app.deviceKeySha256 === device.sha256 ? attempt : null;
+    });
+    if (!found) throw new ServiceError('not_found', 'no print confirmation request with this id for this device');
     if (!verifyDeviceSignature(device.key, confirmationSignedText(requestId, approved), signature)) {
       throw new ServiceError('signature_invalid', 'the confirmation signature does not verify with this device key');
     }
-    this.lifecycle.expireIfOverdue(attempt.id, now);
-    return this.lifecycle.run((pending) =>
-      this.lifecycle.moveAttempt(pending, attempt.id, ['confirmation_pending'], approved ? 'approved' : 'declined', `device:${device.sha256.slice(0, 16)}`, now),
-    ).status;
+    await this.lifecycle.expireOverdue(found.id, this.config.clock());
+    const now = this.config.clock();
+    const moved = await this.store.write((tx) =>
+      this.lifecycle.moveAttempt(tx, found.id, ['confirmation_pending'], approved ? 'approved' : 'declined', `device:${device.sha256.slice(0, 16)}`, now),
+    );
+    if (moved.status === 'approved') this.prerender(moved);
+    return moved.status;
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kiosk, KioskStore } from '../store/kiosk-store.ts';
+import type { Kiosk } from '../store/kiosk-store.ts';
+import type { Store } from '../store/store.ts';
 import { sha256Hex } from './certificate-verifier.ts';
 import { ServiceError } from './service-error.ts';
 
@@ -11,9 +12,9 @@ export function newKioskCredential(): { id: string; credential: string; credenti
 }
 
 /** The kiosk a bearer credential belongs to, or `kiosk_unauthorized`. */
-export function authenticateKiosk(kiosks: KioskStore, credential: string | undefined): Kiosk {
+export async function authenticateKiosk(store: Store, credential: string | undefined): Promise<Kiosk> {
   const id = credential?.split('.')[0];
-  const kiosk = id ? kiosks.get(id) : null;
+  const kiosk = id ? await store.read((tx) => tx.kiosks.get(id)) : null;
   if (kiosk && credential) {
     const given = Buffer.from(sha256Hex(Buffer.from(credential)), 'hex');
     if (timingSafeEqual(given, Buffer.from(kiosk.credentialSha256, 'hex'))) return kiosk;

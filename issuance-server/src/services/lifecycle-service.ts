@@ -1,121 +1,160 @@
-import { FINAL_ISSUANCE_STATUSES, type ApplicationStatus, type IssuanceStatus } from '@cert/common';
-import type { Database } from 'better-sqlite3';
+import { OPEN_ISSUANCE_STATUSES, type ApplicationStatus, type IssuanceStatus } from '@cert/common';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.ts';
-import type { ApplicationRecord, ApplicationStore, AttemptRecord } from '../store/application-store.ts';
-import type { AuditLog } from '../store/audit-log.ts';
-import type { ApplicationChanged, AttemptChanged, LifecycleEvents } from './lifecycle-events.ts';
+import type { ApplicationRecord, AttemptRecord } from '../store/application-store.ts';
+import type { Store, Tx } from '../store/store.ts';
+import { flushRefusalWindows } from './rate-limiter.ts';
 import { ServiceError } from './service-error.ts';
 
 /** Who caused a transition, as written to the audit log. */
-export type Actor = `kiosk:${string}` | `resident:${string}` | `device:${string}` | 'system';
+export type Actor = `kiosk:${string}` | `resident:${string}` | `device:${string}` | 'system' | 'admin';
 
-/** Changes to announce once the transaction that made them has committed. */
-interface PendingEvents {
-  applications: ApplicationChanged[];
-  attempts: AttemptChanged[];
+/** Optional facts a transition records on the attempt. */
+export interface TransitionExtra {
+  detail?: string;
+  refusalCode?: string;
 }
 
+const SWEEP_BATCH = 200;
+
 /**
- * The lifecycle state machine (DESIGN.md, Lifecycle). Every transition runs in one SQLite
- * transaction guarded by the expected status of both the attempt and its application, is
- * appended to the audit log, and is announced on `events` only after it has committed.
+ * The lifecycle state machine (DESIGN.md, Lifecycle). Every transition runs inside the caller's
+ * write transaction, locks the application and then the attempt (always in that order, so that
+ * two nodes never wait on each other in a cycle), is guarded by the expected status of both,
+ * is audited, and is announced only after the commit.
  */
 export class LifecycleService {
   constructor(
-    private readonly db: Database,
-    private readonly store: ApplicationStore,
-    private readonly audit: AuditLog,
-    readonly events: LifecycleEvents,
+    private readonly store: Store,
     private readonly config: ServerConfig,
     private readonly log: Logger,
   ) {}
 
-  /** Runs `body` in a transaction and emits the events it recorded after commit. */
-  run<T>(body: (pending: PendingEvents) => T): T {
-    const pending: PendingEvents = { applications: [], attempts: [] };
-    const result = this.db.transaction(() => body(pending))();
-    // The change has committed: a failing listener (a socket, a long-poll) must not turn it into
-    // an error for the caller, nor keep the other listeners from hearing of it.
-    const emit = (fn: () => void) => {
-      try {
-        fn();
-      } catch (err) {
-        this.log.error({ err }, 'lifecycle event listener failed');
-      }
-    };
-    for (const a of pending.applications) emit(() => this.events.emit('application', a));
-    for (const a of pending.attempts) emit(() => this.events.emit('attempt', a));
-    return result;
-  }
-
   /** Moves an application, failing the transaction when it is not in `from`. */
-  moveApplication(pending: PendingEvents, app: ApplicationRecord, from: ApplicationStatus, to: ApplicationStatus, actor: Actor, now: number): void {
-    if (!this.store.transitionApplication(app.id, from, to, now)) {
+  async moveApplication(tx: Tx, app: ApplicationRecord, from: ApplicationStatus, to: ApplicationStatus, actor: Actor, now: number): Promise<void> {
+    if (!(await tx.applications.transitionApplication(app.id, from, to, now))) {
       throw new ServiceError('invalid_state', `application is no longer ${from}`);
     }
-    this.audit.append({ actor, event: 'application.status', subject: app.id, details: { from, to } }, now);
-    pending.applications.push({ applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: to });
+    tx.audit({ actor, event: 'application.status', subject: app.id, details: { from, to } }, now);
+    tx.announce({ kind: 'application', applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: to });
   }
 
-  /** The deadline an attempt gets on entering a status (null once final). */
+  /** The deadline an attempt gets on entering a status (null once it no longer runs). */
   private deadlineFor(status: IssuanceStatus, attempt: AttemptRecord, now: number): number | null {
     if (status === 'confirmation_pending') return attempt.confirmationExpiresAt;
     if (status === 'approved' || status === 'delivered') return now + this.config.printTimeoutMs;
     return null;
   }
 
+  /** Where an attempt's ending leaves its application. */
+  private applicationAfter(app: ApplicationRecord, to: IssuanceStatus, now: number): ApplicationStatus | null {
+    if (to === 'printed') return 'printed';
+    if (to === 'outcome_unknown') return 'outcome_unknown';
+    if (OPEN_ISSUANCE_STATUSES.includes(to)) return null;
+    // Nothing printed: the receipt can be used again until it expires.
+    return app.expiresAt <= now ? 'expired' : 'submitted';
+  }
+
   /**
-   * Moves an attempt from one of `from` to `to` and, when `to` ends it, its application out of
-   * `in_issuance` (to `printed`, or back to `submitted` / on to `expired` when no print happened).
+   * Moves an attempt from one of `from` to `to` and its application along (to `printed`, to
+   * `outcome_unknown`, or back to `submitted` / on to `expired` when nothing printed). An open
+   * attempt past its deadline moves nowhere but to its timeout (see {@link expireOverdue}).
    */
-  moveAttempt(pending: PendingEvents, attemptId: string, from: readonly IssuanceStatus[], to: IssuanceStatus, actor: Actor, now: number, detail?: string): AttemptRecord {
-    const attempt = this.store.attempt(attemptId);
-    if (!attempt) throw new ServiceError('not_found', 'no such issuance');
+  async moveAttempt(tx: Tx, attemptId: string, from: readonly IssuanceStatus[], to: IssuanceStatus, actor: Actor, now: number, extra: TransitionExtra = {}): Promise<AttemptRecord> {
+    const peek = await tx.applications.attempt(attemptId);
+    if (!peek) throw new ServiceError('not_found', 'no such issuance');
+    const app = (await tx.applications.get(peek.applicationId, true))!;
+    const attempt = (await tx.applications.attempt(attemptId, true))!;
     if (!from.includes(attempt.status)) {
       throw new ServiceError('invalid_state', `issuance is ${attempt.status}, not ${from.join(' or ')}`);
     }
-    if (!this.store.transitionAttempt(attempt.id, attempt.status, to, this.deadlineFor(to, attempt, now), now, detail)) {
+    // Both records are guarded: an attempt that holds its application finds it in_issuance (or
+    // outcome_unknown for an unknown outcome); anything else means a record changed under us.
+    const expectedApp: ApplicationStatus = attempt.status === 'outcome_unknown' ? 'outcome_unknown' : 'in_issuance';
+    if (app.status !== expectedApp) throw new ServiceError('invalid_state', `application is ${app.status}, not ${expectedApp}`);
+    const timeout = timeoutOf(attempt, now);
+    // A kiosk's report of what its printer did is the truth even after the deadline (which only
+    // exists because reports can get lost); anything else past the deadline is too late.
+    const report = attempt.status === 'delivered' && (to === 'printed' || to === 'print_failed');
+    if (timeout && timeout !== to && !report) throw new ServiceError('invalid_state', `issuance passed its deadline in ${attempt.status}`);
+    const keepDocument = to === 'delivered' || to === 'approved';
+    if (!(await tx.applications.transitionAttempt(attempt.id, attempt.status, to, this.deadlineFor(to, attempt, now), now, { ...extra, keepDocument }))) {
       throw new ServiceError('invalid_state', 'issuance changed concurrently');
     }
-    const app = this.store.get(attempt.applicationId)!;
-    this.audit.append({ actor, event: 'issuance.status', subject: attempt.id, details: { application: app.id, from: attempt.status, to, ...(detail ? { detail } : {}) } }, now);
-    pending.attempts.push({ attemptId: attempt.id, requestId: attempt.requestId, applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: to });
-    if (to === 'printed') {
-      this.moveApplication(pending, app, 'in_issuance', 'printed', actor, now);
-    } else if (FINAL_ISSUANCE_STATUSES.includes(to)) {
-      this.moveApplication(pending, app, 'in_issuance', app.expiresAt <= now ? 'expired' : 'submitted', actor, now);
-    }
-    return { ...attempt, status: to };
+    tx.audit(
+      {
+        actor,
+        event: 'issuance.status',
+        subject: attempt.id,
+        details: { application: app.id, from: attempt.status, to, ...(extra.detail ? { detail: extra.detail } : {}), ...(extra.refusalCode ? { reason: extra.refusalCode } : {}) },
+      },
+      now,
+    );
+    tx.announce({ kind: 'attempt', attemptId: attempt.id, requestId: attempt.requestId, applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: to });
+    const appTo = this.applicationAfter(app, to, now);
+    if (appTo && appTo !== expectedApp) await this.moveApplication(tx, app, expectedApp, appTo, actor, now);
+    return { ...attempt, status: to, ...(extra.refusalCode ? { refusalCode: extra.refusalCode } : {}) };
   }
 
-  /** Ends overdue attempts and expires unclaimed receipts; returns how many records changed. */
-  sweep(now: number = Date.now()): number {
+  /** Ends an attempt that passed its deadline, inside the caller's transaction; true when it did. */
+  async expireIfOverdue(tx: Tx, attempt: AttemptRecord, now: number): Promise<boolean> {
+    const timeout = timeoutOf(attempt, now);
+    if (!timeout) return false;
+    await this.moveAttempt(tx, attempt.id, [attempt.status], timeout, 'system', now, { detail: `timeout in ${attempt.status}` });
+    return true;
+  }
+
+  /** Ends the attempt now if it is past its deadline, so that a late answer never wins. */
+  async expireOverdue(attemptId: string, now: number): Promise<void> {
+    const a = await this.store.read((tx) => tx.applications.attempt(attemptId));
+    if (!a || !timeoutOf(a, now)) return;
+    await this.store.write(async (tx) => {
+      const fresh = await tx.applications.attempt(attemptId, true);
+      if (fresh) await this.expireIfOverdue(tx, fresh, now);
+    });
+  }
+
+  /**
+   * Ends overdue attempts, expires unclaimed receipts and writes closed rate-limit windows to the
+   * audit log; returns how many records changed. Safe to run on several nodes at once: every
+   * record is re-read under its lock and moved only from the status it was found in.
+   */
+  async sweep(now: number = this.config.clock()): Promise<number> {
     let changed = 0;
-    for (const attempt of this.store.overdueAttempts(now)) {
-      try {
-        this.run((p) => this.moveAttempt(p, attempt.id, [attempt.status], 'expired', 'system', now, `timeout in ${attempt.status}`));
-        changed++;
-      } catch (e) {
-        // Another transition won the race; nothing to expire.
-        if (!(e instanceof ServiceError)) throw e;
-      }
+    for (const due of await this.store.read((tx) => tx.applications.overdueAttempts(now, SWEEP_BATCH))) {
+      changed += await this.sweepOne(async (tx) => {
+        const a = await tx.applications.attempt(due.id, true);
+        return !!a && (await this.expireIfOverdue(tx, a, now));
+      });
     }
-    for (const app of this.store.dueForExpiry(now)) {
-      try {
-        this.run((p) => this.moveApplication(p, app, 'submitted', 'expired', 'system', now));
-        changed++;
-      } catch (e) {
-        if (!(e instanceof ServiceError)) throw e;
-      }
+    for (const id of await this.store.read((tx) => tx.applications.dueForExpiry(now, SWEEP_BATCH))) {
+      changed += await this.sweepOne(async (tx) => {
+        const app = await tx.applications.get(id, true);
+        if (app?.status !== 'submitted' || app.expiresAt > now) return false;
+        await this.moveApplication(tx, app, 'submitted', 'expired', 'system', now);
+        return true;
+      });
     }
+    await this.store.write((tx) => flushRefusalWindows(tx, now));
+    await this.store.write((tx) => tx.sessions.purgeExpired(now));
     if (changed > 0) this.log.info({ changed }, 'lifecycle sweep');
     return changed;
   }
 
-  /** Expires the attempt now if its deadline has passed (so a late answer never wins). */
-  expireIfOverdue(attemptId: string, now: number): void {
-    const a = this.store.attempt(attemptId);
-    if (a && a.deadlineAt !== null && a.deadlineAt <= now && !FINAL_ISSUANCE_STATUSES.includes(a.status)) this.sweep(now);
+  private async sweepOne(body: (tx: Tx) => Promise<boolean>): Promise<number> {
+    try {
+      return (await this.store.write(body)) ? 1 : 0;
+    } catch (e) {
+      // Another node or request moved the record first; nothing left to do for it.
+      if (e instanceof ServiceError) return 0;
+      throw e;
+    }
   }
+}
+
+/** The status an open attempt times out to once past its deadline, or null. */
+function timeoutOf(a: AttemptRecord, now: number): IssuanceStatus | null {
+  if (!OPEN_ISSUANCE_STATUSES.includes(a.status) || a.deadlineAt === null || a.deadlineAt > now) return null;
+  // A delivered document may be on paper already: its receipt must never print again.
+  return a.status === 'delivered' ? 'outcome_unknown' : 'expired';
 }

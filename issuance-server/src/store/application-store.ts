@@ -1,5 +1,5 @@
-import type { Database } from 'better-sqlite3';
 import type { ApplicationStatus, CertificateType, IssuanceStatus } from '@cert/common';
+import type { SqlExecutor } from './db/sql.ts';
 
 /** An application row. */
 export interface ApplicationRecord {
@@ -28,10 +28,18 @@ export interface AttemptRecord {
   deadlineAt: number | null;
   kioskSeenStatus: IssuanceStatus;
   documentSha256: string | null;
+  /** Why the data refused the certificate, for `refused`. */
+  refusalCode: string | null;
+  deliveredAt: number | null;
 }
 
-/** Attempt statuses in which the attempt still holds its application. */
-export const OPEN_ATTEMPT_STATUSES: readonly IssuanceStatus[] = ['confirmation_pending', 'approved', 'delivered'];
+/** A document rendered for an attempt, with the digest of the data it was made from. */
+export interface StoredDocument {
+  pdf: Buffer;
+  sha256: string;
+  verificationCode: string;
+  inputSha256: string;
+}
 
 interface ApplicationRow {
   id: string;
@@ -58,6 +66,8 @@ interface AttemptRow {
   deadline_at: number | null;
   kiosk_seen_status: IssuanceStatus;
   document_sha256: string | null;
+  refusal_code: string | null;
+  delivered_at: number | null;
 }
 
 function applicationFromRow(r: ApplicationRow): ApplicationRecord {
@@ -88,153 +98,191 @@ function attemptFromRow(r: AttemptRow): AttemptRecord {
     deadlineAt: r.deadline_at,
     kioskSeenStatus: r.kiosk_seen_status,
     documentSha256: r.document_sha256,
+    refusalCode: r.refusal_code,
+    deliveredAt: r.delivered_at,
   };
 }
 
 const ATTEMPT_COLUMNS =
-  'id, request_id, application_id, kiosk_id, status, created_at, confirmation_expires_at, deadline_at, kiosk_seen_status, document_sha256';
+  'id, request_id, application_id, kiosk_id, status, created_at, confirmation_expires_at, deadline_at, kiosk_seen_status, document_sha256, refusal_code, delivered_at';
 const OPEN_SQL = `('confirmation_pending', 'approved', 'delivered')`;
 
-/** Applications, their issuance attempts and the issued-document register. Callers hold transactions. */
+/** Applications, their issuance attempts and the issued-document register, inside one transaction. */
 export class ApplicationStore {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly sql: SqlExecutor) {}
 
   /** Inserts a new application; false when the receipt number is already taken. */
-  insert(a: ApplicationRecord): boolean {
-    const r = this.db
-      .prepare(
-        `INSERT OR IGNORE INTO applications (id, receipt_number, resident_id, device_key_sha256, certificate_type,
-           options_json, copies, fee, status, created_at, expires_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(a.id, a.receiptNumber, a.residentId, a.deviceKeySha256, a.certificateType, JSON.stringify(a.options), a.copies, a.fee, a.status, a.createdAt, a.expiresAt, a.createdAt);
+  async insert(a: ApplicationRecord): Promise<boolean> {
+    const r = await this.sql.run(
+      `INSERT INTO applications (id, receipt_number, resident_id, device_key_sha256, certificate_type,
+         options_json, copies, fee, status, created_at, expires_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [a.id, a.receiptNumber, a.residentId, a.deviceKeySha256, a.certificateType, JSON.stringify(a.options), a.copies, a.fee, a.status, a.createdAt, a.expiresAt, a.createdAt],
+    );
     return r.changes === 1;
   }
 
-  /** One application by id. */
-  get(id: string): ApplicationRecord | null {
-    const r = this.db.prepare<[string], ApplicationRow>('SELECT * FROM applications WHERE id = ?').get(id);
+  /** One application by id; `lock` takes its row lock for the rest of the transaction. */
+  async get(id: string, lock = false): Promise<ApplicationRecord | null> {
+    const r = await this.sql.get<ApplicationRow>(`SELECT * FROM applications WHERE id = ?${lock ? this.sql.forUpdate : ''}`, [id]);
     return r ? applicationFromRow(r) : null;
   }
 
-  /** One application by receipt number. */
-  byReceipt(receiptNumber: string): ApplicationRecord | null {
-    const r = this.db.prepare<[string], ApplicationRow>('SELECT * FROM applications WHERE receipt_number = ?').get(receiptNumber);
+  /** One application by receipt number, row-locked. */
+  async byReceipt(receiptNumber: string): Promise<ApplicationRecord | null> {
+    const r = await this.sql.get<ApplicationRow>(`SELECT * FROM applications WHERE receipt_number = ?${this.sql.forUpdate}`, [receiptNumber]);
     return r ? applicationFromRow(r) : null;
   }
 
   /** A resident's applications, newest first. */
-  listForResident(residentId: string): ApplicationRecord[] {
-    return this.db
-      .prepare<[string], ApplicationRow>('SELECT * FROM applications WHERE resident_id = ? ORDER BY created_at DESC, id')
-      .all(residentId)
-      .map(applicationFromRow);
+  async listForResident(residentId: string): Promise<ApplicationRecord[]> {
+    const rows = await this.sql.all<ApplicationRow>('SELECT * FROM applications WHERE resident_id = ? ORDER BY created_at DESC, id', [residentId]);
+    return rows.map(applicationFromRow);
   }
 
   /** Moves an application from `from` to `to`; false when it was not in `from`. */
-  transitionApplication(id: string, from: ApplicationStatus, to: ApplicationStatus, now: number): boolean {
-    return this.db.prepare('UPDATE applications SET status = ?, updated_at = ? WHERE id = ? AND status = ?').run(to, now, id, from).changes === 1;
+  async transitionApplication(id: string, from: ApplicationStatus, to: ApplicationStatus, now: number): Promise<boolean> {
+    const r = await this.sql.run('UPDATE applications SET status = ?, updated_at = ? WHERE id = ? AND status = ?', [to, now, id, from]);
+    return r.changes === 1;
   }
 
-  /** Submitted applications whose receipt validity has passed. */
-  dueForExpiry(now: number): ApplicationRecord[] {
-    return this.db
-      .prepare<[number], ApplicationRow>(`SELECT * FROM applications WHERE status = 'submitted' AND expires_at <= ?`)
-      .all(now)
-      .map(applicationFromRow);
+  /** Ids of submitted applications whose receipt validity has passed. */
+  async dueForExpiry(now: number, limit: number): Promise<string[]> {
+    const rows = await this.sql.all<{ id: string }>(`SELECT id FROM applications WHERE status = 'submitted' AND expires_at <= ? LIMIT ?`, [now, limit]);
+    return rows.map((r) => r.id);
   }
 
   /** Inserts a new open attempt. */
-  insertAttempt(a: AttemptRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO issuance_attempts (id, request_id, application_id, kiosk_id, status, created_at, confirmation_expires_at,
-           deadline_at, kiosk_seen_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(a.id, a.requestId, a.applicationId, a.kioskId, a.status, a.createdAt, a.confirmationExpiresAt, a.deadlineAt, a.kioskSeenStatus, a.createdAt);
-  }
-
-  /** One attempt by id. */
-  attempt(id: string): AttemptRecord | null {
-    const r = this.db.prepare<[string], AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM issuance_attempts WHERE id = ?`).get(id);
-    return r ? attemptFromRow(r) : null;
-  }
-
-  /** One attempt by its confirmation request id. */
-  attemptByRequest(requestId: string): AttemptRecord | null {
-    const r = this.db.prepare<[string], AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM issuance_attempts WHERE request_id = ?`).get(requestId);
-    return r ? attemptFromRow(r) : null;
-  }
-
-  /** Moves an attempt from one status to another, setting its next deadline; false when it was not in `from`. */
-  transitionAttempt(id: string, from: IssuanceStatus, to: IssuanceStatus, deadlineAt: number | null, now: number, detail?: string): boolean {
-    const final = !OPEN_ATTEMPT_STATUSES.includes(to);
-    return (
-      this.db
-        .prepare(
-          `UPDATE issuance_attempts SET status = ?, deadline_at = ?, updated_at = ?, result_detail = COALESCE(?, result_detail),
-             document = CASE WHEN ? THEN NULL ELSE document END
-           WHERE id = ? AND status = ?`,
-        )
-        .run(to, deadlineAt, now, detail ?? null, final ? 1 : 0, id, from).changes === 1
+  async insertAttempt(a: AttemptRecord): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO issuance_attempts (id, request_id, application_id, kiosk_id, status, created_at, confirmation_expires_at,
+         deadline_at, kiosk_seen_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [a.id, a.requestId, a.applicationId, a.kioskId, a.status, a.createdAt, a.confirmationExpiresAt, a.deadlineAt, a.kioskSeenStatus, a.createdAt],
     );
   }
 
-  /** Remembers which status the kiosk was last told, for the long-poll. */
-  setKioskSeen(id: string, status: IssuanceStatus): void {
-    this.db.prepare('UPDATE issuance_attempts SET kiosk_seen_status = ? WHERE id = ?').run(status, id);
-  }
-
-  /** Open attempts whose deadline has passed. */
-  overdueAttempts(now: number): AttemptRecord[] {
-    return this.db
-      .prepare<[number], AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM issuance_attempts WHERE status IN ${OPEN_SQL} AND deadline_at <= ?`)
-      .all(now)
-      .map(attemptFromRow);
-  }
-
-  /** Open attempts of an application (zero or one). */
-  openAttemptFor(applicationId: string): AttemptRecord | null {
-    const r = this.db
-      .prepare<[string], AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM issuance_attempts WHERE application_id = ? AND status IN ${OPEN_SQL}`)
-      .get(applicationId);
+  /** One attempt by id; `lock` takes its row lock for the rest of the transaction. */
+  async attempt(id: string, lock = false): Promise<AttemptRecord | null> {
+    const r = await this.sql.get<AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM issuance_attempts WHERE id = ?${lock ? this.sql.forUpdate : ''}`, [id]);
     return r ? attemptFromRow(r) : null;
   }
 
-  /** Attempts awaiting an answer from a device key, oldest first. */
-  pendingForDevice(deviceKeySha256: string, now: number): AttemptRecord[] {
-    return this.db
-      .prepare<[string, number], AttemptRow>(
-        `SELECT ${ATTEMPT_COLUMNS.split(', ').map((c) => 't.' + c).join(', ')} FROM issuance_attempts t
-         JOIN applications a ON a.id = t.application_id
-         WHERE a.device_key_sha256 = ? AND t.status = 'confirmation_pending' AND t.confirmation_expires_at > ?
-         ORDER BY t.created_at`,
-      )
-      .all(deviceKeySha256, now)
-      .map(attemptFromRow);
+  /** One attempt by its confirmation request id, row-locked. */
+  async attemptByRequest(requestId: string): Promise<AttemptRecord | null> {
+    const r = await this.sql.get<AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM issuance_attempts WHERE request_id = ?${this.sql.forUpdate}`, [requestId]);
+    return r ? attemptFromRow(r) : null;
   }
 
-  /** Stores the delivered document on its attempt and registers it for public verification. */
-  storeDocument(attemptId: string, doc: Buffer, sha256: string, verificationCode: string, certificateType: CertificateType, issuedAt: number): void {
-    this.db.prepare('UPDATE issuance_attempts SET document = ?, document_sha256 = ? WHERE id = ?').run(doc, sha256, attemptId);
-    this.db
-      .prepare('INSERT INTO issued_documents (verification_code, attempt_id, certificate_type, issued_at, document_sha256) VALUES (?, ?, ?, ?, ?)')
-      .run(verificationCode, attemptId, certificateType, issuedAt, sha256);
+  /** Moves an attempt from one status to another with its next deadline; false when it was not in `from`. Final statuses drop the document. */
+  async transitionAttempt(
+    id: string,
+    from: IssuanceStatus,
+    to: IssuanceStatus,
+    deadlineAt: number | null,
+    now: number,
+    extra: { detail?: string; refusalCode?: string; keepDocument?: boolean } = {},
+  ): Promise<boolean> {
+    const r = await this.sql.run(
+      `UPDATE issuance_attempts SET status = ?, deadline_at = ?, updated_at = ?, result_detail = COALESCE(?, result_detail),
+         refusal_code = COALESCE(?, refusal_code),
+         document = CASE WHEN ? = 1 THEN document ELSE NULL END
+       WHERE id = ? AND status = ?`,
+      [to, deadlineAt, now, extra.detail ?? null, extra.refusalCode ?? null, extra.keepDocument ? 1 : 0, id, from],
+    );
+    return r.changes === 1;
   }
 
-  /** The stored document of an attempt still in flight. */
-  document(attemptId: string): Buffer | null {
-    return this.db.prepare<[string], { document: Buffer | null }>('SELECT document FROM issuance_attempts WHERE id = ?').get(attemptId)?.document ?? null;
+  /** Remembers which status the kiosk was last told, for the long-poll. */
+  async setKioskSeen(id: string, status: IssuanceStatus): Promise<void> {
+    await this.sql.run('UPDATE issuance_attempts SET kiosk_seen_status = ? WHERE id = ? AND kiosk_seen_status <> ?', [status, id, status]);
+  }
+
+  /** Open attempts whose deadline has passed (ids and statuses). */
+  async overdueAttempts(now: number, limit: number): Promise<{ id: string; status: IssuanceStatus }[]> {
+    return this.sql.all<{ id: string; status: IssuanceStatus }>(
+      `SELECT id, status FROM issuance_attempts WHERE status IN ${OPEN_SQL} AND deadline_at <= ? ORDER BY deadline_at LIMIT ?`,
+      [now, limit],
+    );
+  }
+
+  /** The attempt that holds an application (open, or delivered with an unknown outcome), if any. */
+  async holdingAttemptFor(applicationId: string): Promise<AttemptRecord | null> {
+    const r = await this.sql.get<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM issuance_attempts WHERE application_id = ?
+         AND status IN ('confirmation_pending', 'approved', 'delivered', 'outcome_unknown')${this.sql.forUpdate}`,
+      [applicationId],
+    );
+    return r ? attemptFromRow(r) : null;
+  }
+
+  /** Attempts awaiting an answer from any of these device keys, oldest first. */
+  async pendingForDevices(deviceKeySha256s: readonly string[], now: number): Promise<AttemptRecord[]> {
+    if (deviceKeySha256s.length === 0) return [];
+    const rows = await this.sql.all<AttemptRow>(
+      `SELECT ${ATTEMPT_COLUMNS.split(', ').map((c) => 't.' + c).join(', ')} FROM issuance_attempts t
+       JOIN applications a ON a.id = t.application_id
+       WHERE a.device_key_sha256 IN (${deviceKeySha256s.map(() => '?').join(', ')})
+         AND t.status = 'confirmation_pending' AND t.confirmation_expires_at > ?
+       ORDER BY t.created_at`,
+      [...deviceKeySha256s, now],
+    );
+    return rows.map(attemptFromRow);
+  }
+
+  /** Keeps a rendered document on its attempt while it is still `approved`; false when another render was kept first. */
+  async storeRendered(attemptId: string, doc: StoredDocument): Promise<boolean> {
+    const r = await this.sql.run(
+      `UPDATE issuance_attempts SET document = ?, document_sha256 = ?, verification_code = ?, document_input_sha256 = ?
+       WHERE id = ? AND status = 'approved' AND document IS NULL`,
+      [doc.pdf, doc.sha256, doc.verificationCode, doc.inputSha256, attemptId],
+    );
+    return r.changes === 1;
+  }
+
+  /** Forgets a rendered document made from data that has since changed. */
+  async discardRendered(attemptId: string): Promise<void> {
+    await this.sql.run(
+      `UPDATE issuance_attempts SET document = NULL, document_sha256 = NULL, verification_code = NULL, document_input_sha256 = NULL
+       WHERE id = ? AND status = 'approved'`,
+      [attemptId],
+    );
+  }
+
+  /** The document kept on an attempt still in flight. */
+  async document(attemptId: string): Promise<StoredDocument | null> {
+    const r = await this.sql.get<{ document: Buffer | null; document_sha256: string; verification_code: string; document_input_sha256: string }>(
+      'SELECT document, document_sha256, verification_code, document_input_sha256 FROM issuance_attempts WHERE id = ?',
+      [attemptId],
+    );
+    return r?.document ? { pdf: r.document, sha256: r.document_sha256, verificationCode: r.verification_code, inputSha256: r.document_input_sha256 } : null;
+  }
+
+  /** Marks the attempt's document delivered at `now` and registers it for public verification. */
+  async registerDelivered(attemptId: string, doc: StoredDocument, certificateType: CertificateType, now: number): Promise<void> {
+    await this.sql.run('UPDATE issuance_attempts SET delivered_at = ? WHERE id = ?', [now, attemptId]);
+    await this.sql.run(
+      'INSERT INTO issued_documents (verification_code, attempt_id, certificate_type, issued_at, document_sha256) VALUES (?, ?, ?, ?, ?)',
+      [doc.verificationCode, attemptId, certificateType, now, doc.sha256],
+    );
   }
 
   /** A document registered for verification, with the status of the attempt that issued it. */
-  issuedDocument(code: string): { certificateType: CertificateType; issuedAt: number; documentSha256: string; attemptStatus: IssuanceStatus } | null {
-    const r = this.db
-      .prepare<[string], { certificate_type: CertificateType; issued_at: number; document_sha256: string; status: IssuanceStatus }>(
-        `SELECT d.certificate_type, d.issued_at, d.document_sha256, t.status FROM issued_documents d
-         JOIN issuance_attempts t ON t.id = d.attempt_id WHERE d.verification_code = ?`,
-      )
-      .get(code);
+  async issuedDocument(code: string): Promise<{ certificateType: CertificateType; issuedAt: number; documentSha256: string; attemptStatus: IssuanceStatus } | null> {
+    const r = await this.sql.get<{ certificate_type: CertificateType; issued_at: number; document_sha256: string; status: IssuanceStatus }>(
+      `SELECT d.certificate_type, d.issued_at, d.document_sha256, t.status FROM issued_documents d
+       JOIN issuance_attempts t ON t.id = d.attempt_id WHERE d.verification_code = ?`,
+      [code],
+    );
     return r ? { certificateType: r.certificate_type, issuedAt: r.issued_at, documentSha256: r.document_sha256, attemptStatus: r.status } : null;
+  }
+
+  /** Attempts whose outcome nobody knows yet, oldest first (for staff to settle). */
+  async unsettled(): Promise<(AttemptRecord & { receiptNumber: string; certificateType: CertificateType })[]> {
+    const rows = await this.sql.all<AttemptRow & { receipt_number: string; certificate_type: CertificateType }>(
+      `SELECT ${ATTEMPT_COLUMNS.split(', ').map((c) => 't.' + c).join(', ')}, a.receipt_number, a.certificate_type
+       FROM issuance_attempts t JOIN applications a ON a.id = t.application_id
+       WHERE t.status = 'outcome_unknown' ORDER BY t.updated_at`,
+    );
+    return rows.map((r) => ({ ...attemptFromRow(r), receiptNumber: r.receipt_number, certificateType: r.certificate_type }));
   }
 }

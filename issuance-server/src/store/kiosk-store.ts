@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { SqlExecutor } from './db/sql.ts';
 
 /** A registered kiosk. */
 export interface Kiosk {
@@ -10,16 +10,19 @@ export interface Kiosk {
 
 /** Registered kiosks and their hashed credentials. */
 export class KioskStore {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly sql: SqlExecutor) {}
 
   /** Registers a kiosk. */
-  add(k: Kiosk, now: number): void {
-    this.db.prepare('INSERT INTO kiosks (id, name, location, credential_sha256, created_at) VALUES (?, ?, ?, ?, ?)').run(k.id, k.name, k.location, k.credentialSha256, now);
+  async add(k: Kiosk, now: number): Promise<void> {
+    await this.sql.run('INSERT INTO kiosks (id, name, location, credential_sha256, created_at) VALUES (?, ?, ?, ?, ?)', [k.id, k.name, k.location, k.credentialSha256, now]);
   }
 
   /** One kiosk by id. */
-  get(id: string): Kiosk | null {
-    const r = this.db.prepare<[string], { id: string; name: string; location: string; credential_sha256: string }>('SELECT * FROM kiosks WHERE id = ?').get(id);
+  async get(id: string): Promise<Kiosk | null> {
+    const r = await this.sql.get<{ id: string; name: string; location: string; credential_sha256: string }>(
+      'SELECT id, name, location, credential_sha256 FROM kiosks WHERE id = ?',
+      [id],
+    );
     return r ? { id: r.id, name: r.name, location: r.location, credentialSha256: r.credential_sha256 } : null;
   }
 }

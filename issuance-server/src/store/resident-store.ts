@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { SqlExecutor } from './db/sql.ts';
 
 /** A resident record as the register holds it. */
 export interface Resident {
@@ -50,51 +50,49 @@ function fromRow(r: ResidentRow): Resident {
 
 /** Municipality settings and the resident register. */
 export class ResidentStore {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly sql: SqlExecutor) {}
 
   /** The municipality this server issues for, or null before `admin init`. */
-  municipality(): { code: string; name: string } | null {
-    return this.db.prepare<[], { code: string; name: string }>('SELECT code, name FROM municipality WHERE id = 1').get() ?? null;
+  async municipality(): Promise<{ code: string; name: string } | null> {
+    return (await this.sql.get<{ code: string; name: string }>('SELECT code, name FROM municipality WHERE id = 1')) ?? null;
   }
 
   /** Sets the municipality (init, or re-init with new values). */
-  setMunicipality(code: string, name: string, now: number): void {
-    this.db
-      .prepare('INSERT INTO municipality (id, code, name, created_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name')
-      .run(code, name, now);
+  async setMunicipality(code: string, name: string, now: number): Promise<void> {
+    await this.sql.run(
+      'INSERT INTO municipality (id, code, name, created_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET code = excluded.code, name = excluded.name',
+      [code, name, now],
+    );
   }
 
   /** Inserts or replaces one resident record. */
-  upsert(r: Resident, now: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO residents (id, household_id, name, name_kana, birth_date, sex, address, relationship_to_head,
-           domicile, domicile_head, status, support_measure, updated_at)
-         VALUES (@id, @householdId, @name, @nameKana, @birthDate, @sex, @address, @relationshipToHead,
-           @domicile, @domicileHead, @status, @supportMeasure, @now)
-         ON CONFLICT (id) DO UPDATE SET household_id = excluded.household_id, name = excluded.name,
-           name_kana = excluded.name_kana, birth_date = excluded.birth_date, sex = excluded.sex,
-           address = excluded.address, relationship_to_head = excluded.relationship_to_head,
-           domicile = excluded.domicile, domicile_head = excluded.domicile_head, status = excluded.status,
-           support_measure = excluded.support_measure, updated_at = excluded.updated_at`,
-      )
-      .run({ ...r, supportMeasure: r.supportMeasure ? 1 : 0, now });
+  async upsert(r: Resident, now: number): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO residents (id, household_id, name, name_kana, birth_date, sex, address, relationship_to_head,
+         domicile, domicile_head, status, support_measure, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET household_id = excluded.household_id, name = excluded.name,
+         name_kana = excluded.name_kana, birth_date = excluded.birth_date, sex = excluded.sex,
+         address = excluded.address, relationship_to_head = excluded.relationship_to_head,
+         domicile = excluded.domicile, domicile_head = excluded.domicile_head, status = excluded.status,
+         support_measure = excluded.support_measure, updated_at = excluded.updated_at`,
+      [r.id, r.householdId, r.name, r.nameKana, r.birthDate, r.sex, r.address, r.relationshipToHead, r.domicile, r.domicileHead, r.status, r.supportMeasure ? 1 : 0, now],
+    );
   }
 
   /** One resident by id. */
-  get(id: string): Resident | null {
-    const row = this.db.prepare<[string], ResidentRow>('SELECT * FROM residents WHERE id = ?').get(id);
+  async get(id: string): Promise<Resident | null> {
+    const row = await this.sql.get<ResidentRow>('SELECT * FROM residents WHERE id = ?', [id]);
     return row ? fromRow(row) : null;
   }
 
   /** Active members of a household, head of household first. */
-  activeHousehold(householdId: string): Resident[] {
-    return this.db
-      .prepare<[string], ResidentRow>(
-        `SELECT * FROM residents WHERE household_id = ? AND status = 'active'
-         ORDER BY CASE relationship_to_head WHEN '世帯主' THEN 0 ELSE 1 END, birth_date, id`,
-      )
-      .all(householdId)
-      .map(fromRow);
+  async activeHousehold(householdId: string): Promise<Resident[]> {
+    const rows = await this.sql.all<ResidentRow>(
+      `SELECT * FROM residents WHERE household_id = ? AND status = 'active'
+       ORDER BY CASE relationship_to_head WHEN '世帯主' THEN 0 ELSE 1 END, birth_date, id`,
+      [householdId],
+    );
+    return rows.map(fromRow);
   }
 }

@@ -3,6 +3,7 @@ import {
   SOCKET_CLOSE_UNAUTHORIZED,
   deviceSignedText,
   deviceSocketMessageSchema,
+  type ErrorCode,
   type ServerSocketMessage,
   type SocketErrorCode,
 } from '@cert/common';
@@ -12,12 +13,12 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ServerConfig } from '../config.ts';
+import type { AuthService } from '../services/auth-service.ts';
 import { parseDeviceKey, verifyDeviceSignature, type DeviceKey } from '../services/device-keys.ts';
 import type { IssuanceService } from '../services/issuance-service.ts';
-import type { ApplicationChanged, AttemptChanged, LifecycleEvents } from '../services/lifecycle-events.ts';
-import { ServiceError } from '../services/service-error.ts';
+import type { ApplicationChanged, AttemptChanged } from '../services/lifecycle-events.ts';
+import { ServiceError, unavailable } from '../services/service-error.ts';
 import { rawErrorResponse } from '../routes/http-errors.ts';
-import type { SessionStore } from '../store/session-store.ts';
 
 interface Peer {
   ws: WebSocket;
@@ -27,40 +28,56 @@ interface Peer {
 }
 
 const MAX_UNAUTHENTICATED = 1000;
+const WS_KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+/** Why an upgrade request is not a WebSocket handshake we accept, or null when it is one. */
+function handshakeProblem(req: IncomingMessage): { code: ErrorCode; message: string; headers?: Record<string, string> } | null {
+  if (req.method !== 'GET') return { code: 'method_not_allowed', message: 'a WebSocket handshake must be a GET request', headers: { Allow: 'GET' } };
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return { code: 'invalid_request', message: 'only "Upgrade: websocket" is supported here' };
+  if (!WS_KEY.test(req.headers['sec-websocket-key'] ?? '')) return { code: 'invalid_request', message: 'Sec-WebSocket-Key must be 16 random bytes in base64' };
+  if (req.headers['sec-websocket-version'] !== '13') {
+    return { code: 'invalid_request', message: 'only WebSocket version 13 is supported', headers: { 'Sec-WebSocket-Version': '13' } };
+  }
+  return null;
+}
 
 /** The applicant socket (PROTOCOL.md): device-key authentication, confirmation requests, status pushes. */
 export class ApplicantSocketHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
   private readonly peers = new Set<Peer>();
+  /** Authenticated peers by device key, so that a change reaches its sockets without a scan of all of them. */
+  private readonly byDevice = new Map<string, Set<Peer>>();
+  private unauthenticated = 0;
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
     private readonly issuance: IssuanceService,
-    private readonly sessions: SessionStore,
-    private readonly events: LifecycleEvents,
+    private readonly auth: AuthService,
     private readonly config: ServerConfig,
     private readonly log: Logger,
   ) {
-    this.events.on('attempt', this.onAttempt);
-    this.events.on('application', this.onApplication);
+    this.issuance.changes.on('attempt', this.onAttempt);
+    this.issuance.changes.on('application', this.onApplication);
     this.heartbeat = setInterval(() => this.ping(), config.heartbeatMs);
     this.heartbeat.unref();
   }
 
-  /** Handles an HTTP upgrade; anything but the applicant socket path is refused before the handshake. */
+  /** Handles an HTTP upgrade; anything but a well-formed handshake on the applicant socket path is refused in the contract's shape. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
     let path: string | null = null;
     try {
       path = new URL(req.url ?? '/', 'http://x').pathname;
     } catch {
       // A request target no URL parser accepts (e.g. `http://[`) must not throw out of the 'upgrade' event.
     }
-    const unauthenticated = [...this.peers].filter((p) => !p.device).length;
-    if (path !== APPLICANT_SOCKET_PATH || unauthenticated >= MAX_UNAUTHENTICATED) {
-      socket.end(path !== APPLICANT_SOCKET_PATH ? rawErrorResponse('not_found', 'no WebSocket endpoint here') : rawErrorResponse('service_unavailable', 'too many connections'));
-      socket.destroy();
-      return;
-    }
+    const refuse = (code: ErrorCode, message: string, headers?: Record<string, string>) => {
+      socket.end(rawErrorResponse(code, message, headers));
+    };
+    if (path !== APPLICANT_SOCKET_PATH) return refuse('not_found', 'no WebSocket endpoint here');
+    const problem = handshakeProblem(req);
+    if (problem) return refuse(problem.code, problem.message, problem.headers);
+    if (this.unauthenticated >= MAX_UNAUTHENTICATED) return refuse('service_unavailable', 'too many connections', { 'Retry-After': '5' });
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
@@ -80,6 +97,7 @@ export class ApplicantSocketHub {
   private accept(ws: WebSocket): void {
     const peer: Peer = { ws, nonce: randomBytes(32).toString('base64'), device: null, missedPings: 0 };
     this.peers.add(peer);
+    this.unauthenticated++;
     const authTimer = setTimeout(() => {
       if (!peer.device) this.refuse(peer, 'authentication_timeout', 'no authenticate message in time');
     }, this.config.socketAuthTimeoutMs);
@@ -88,14 +106,38 @@ export class ApplicantSocketHub {
     });
     ws.on('close', () => {
       clearTimeout(authTimer);
-      this.peers.delete(peer);
+      this.forget(peer);
     });
     ws.on('error', (err) => this.log.debug({ err }, 'applicant socket error'));
-    ws.on('message', (data, isBinary) => this.onMessage(peer, isBinary ? null : data.toString()));
+    ws.on('message', (data, isBinary) => {
+      this.onMessage(peer, isBinary ? null : data.toString()).catch((err: unknown) => this.handlerFailed(peer, err));
+    });
     this.send(peer, { type: 'hello', nonce: peer.nonce });
   }
 
-  private onMessage(peer: Peer, text: string | null): void {
+  private forget(peer: Peer): void {
+    if (!this.peers.delete(peer)) return;
+    if (!peer.device) {
+      this.unauthenticated--;
+      return;
+    }
+    const set = this.byDevice.get(peer.device.sha256);
+    set?.delete(peer);
+    if (set?.size === 0) this.byDevice.delete(peer.device.sha256);
+  }
+
+  /** A handler failed on something that is not the peer's fault: log it, tell the peer, keep serving. */
+  private handlerFailed(peer: Peer, err: unknown): void {
+    const retry = unavailable(err);
+    if (retry) {
+      this.fail(peer, 'service_unavailable', retry.message);
+      return;
+    }
+    this.log.error({ err }, 'applicant socket handler failed');
+    this.fail(peer, 'internal_error', 'the server could not handle this message; try again');
+  }
+
+  private async onMessage(peer: Peer, text: string | null): Promise<void> {
     let json: unknown;
     try {
       json = text === null ? undefined : JSON.parse(text);
@@ -114,7 +156,7 @@ export class ApplicantSocketHub {
     }
     if (!peer.device) return this.refuse(peer, 'authentication_failed', 'authenticate first');
     try {
-      this.issuance.confirm(peer.device, msg.requestId, msg.approved, msg.signature);
+      await this.issuance.confirm(peer.device, msg.requestId, msg.approved, msg.signature);
     } catch (e) {
       if (!(e instanceof ServiceError)) throw e;
       const code: SocketErrorCode = e.code === 'signature_invalid' || e.code === 'not_found' ? e.code : 'invalid_state';
@@ -122,7 +164,7 @@ export class ApplicantSocketHub {
     }
   }
 
-  private authenticate(peer: Peer, publicKey: string, signature: string): void {
+  private async authenticate(peer: Peer, publicKey: string, signature: string): Promise<void> {
     let device: DeviceKey;
     try {
       device = parseDeviceKey(publicKey);
@@ -132,28 +174,37 @@ export class ApplicantSocketHub {
     if (!verifyDeviceSignature(device.key, deviceSignedText(peer.nonce), signature)) {
       return this.refuse(peer, 'authentication_failed', 'the signature over the nonce does not verify');
     }
-    if (!this.sessions.isDeviceKnown(device.sha256)) {
+    if (!(await this.auth.isDeviceKnown(device.sha256))) {
       return this.refuse(peer, 'device_unknown', 'this device key was never registered by a login');
     }
+    if (peer.device || !this.peers.has(peer)) return;
     peer.device = device;
+    this.unauthenticated--;
+    let set = this.byDevice.get(device.sha256);
+    if (!set) this.byDevice.set(device.sha256, (set = new Set()));
+    set.add(peer);
     this.send(peer, { type: 'authenticated' });
-    for (const request of this.issuance.pendingRequests(device.sha256)) this.send(peer, request);
+    for (const request of await this.issuance.pendingRequests([device.sha256])) this.send(peer, request);
   }
 
   private peersOf(deviceKeySha256: string): Peer[] {
-    return [...this.peers].filter((p) => p.device?.sha256 === deviceKeySha256);
+    return [...(this.byDevice.get(deviceKeySha256) ?? [])];
   }
 
   private readonly onAttempt = (c: AttemptChanged): void => {
-    const peers = this.peersOf(c.deviceKeySha256);
-    if (peers.length === 0) return;
-    if (c.status === 'confirmation_pending') {
-      const attempt = this.issuance.pendingRequests(c.deviceKeySha256).find((r) => r.requestId === c.requestId);
-      if (attempt) for (const p of peers) this.send(p, attempt);
-    } else {
-      for (const p of peers) this.send(p, { type: 'print-confirmation-closed', requestId: c.requestId, status: c.status });
-    }
+    if (!this.byDevice.has(c.deviceKeySha256)) return;
+    this.pushAttempt(c).catch((err: unknown) => this.log.error({ err, issuanceId: c.attemptId }, 'confirmation push failed'));
   };
+
+  private async pushAttempt(c: AttemptChanged): Promise<void> {
+    if (c.status === 'confirmation_pending') {
+      const request = await this.issuance.pendingRequest(c.attemptId);
+      if (request) for (const p of this.peersOf(c.deviceKeySha256)) this.send(p, request);
+      return;
+    }
+    const reason = c.status === 'refused' ? await this.issuance.refusalOf(c.attemptId) : undefined;
+    for (const p of this.peersOf(c.deviceKeySha256)) this.send(p, { type: 'print-confirmation-closed', requestId: c.requestId, status: c.status, ...(reason ? { reason } : {}) });
+  }
 
   private readonly onApplication = (c: ApplicationChanged): void => {
     for (const p of this.peersOf(c.deviceKeySha256)) this.send(p, { type: 'application-status', applicationId: c.applicationId, status: c.status });
@@ -174,8 +225,8 @@ export class ApplicantSocketHub {
   /** Closes every socket and stops the heartbeat. */
   close(): void {
     clearInterval(this.heartbeat);
-    this.events.off('attempt', this.onAttempt);
-    this.events.off('application', this.onApplication);
+    this.issuance.changes.off('attempt', this.onAttempt);
+    this.issuance.changes.off('application', this.onApplication);
     for (const p of this.peers) p.ws.terminate();
     this.wss.close();
   }

@@ -27,7 +27,7 @@ describe('serve CLI (spawned bin)', function () {
   const servers: ServeProcess[] = [];
 
   const serve = async (...args: string[]) => {
-    const s = await startServe(['--data-dir', dir, '--port', '0', '--log-level', 'warn', ...args]);
+    const s = await startServe(['--data-dir', dir, '--port', '0', '--log-level', 'warn', ...args.filter((a) => a !== '--data-dir')]);
     servers.push(s);
     return s;
   };
@@ -86,11 +86,12 @@ describe('serve CLI (spawned bin)', function () {
 
   it('HTTPS with the test PKI: answers health to a client trusting the CA, refuses one that does not', async () => {
     const ca = readFileSync(m.tls.ca);
-    const [local, wide] = await Promise.all([
-      serve('--tls-cert', m.tls.cert, '--tls-key', m.tls.key),
-      // with TLS, a non-loopback bind is allowed
-      serve('--tls-cert', m.tls.cert, '--tls-key', m.tls.key, '--host', '0.0.0.0'),
-    ]);
+    const local = await serve('--tls-cert', m.tls.cert, '--tls-key', m.tls.key);
+    // with TLS, a non-loopback bind is allowed (its own data directory: one server per directory)
+    const wideDir = join(tmp.dir, 'wide');
+    assert.equal((await admin(wideDir, 'init', '--municipality-code', '999991', '--municipality-name', 'テスト市')).code, 0);
+    const wide = await startServe(['--data-dir', wideDir, '--port', '0', '--log-level', 'warn', '--tls-cert', m.tls.cert, '--tls-key', m.tls.key, '--host', '0.0.0.0']);
+    servers.push(wide);
     assert.match(local.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const res = await httpsGet(`${local.url}/api/v1/health`, ca);
     assert.equal(res.status, 200);
@@ -114,6 +115,20 @@ describe('serve CLI (spawned bin)', function () {
     wide.child.kill('SIGTERM');
     assert.deepEqual(await local.exited, { code: 0, signal: null });
     assert.deepEqual(await wide.exited, { code: 0, signal: null });
+  });
+
+  it('one server per data directory: a second serve is refused with a clear message; the lock goes with the process, even on SIGKILL', async () => {
+    const first = await serve();
+    const second = await runCli(['serve', '--data-dir', dir, '--port', '0']);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /^error: another issuance server is already serving the data directory .*data.*; stop it first, or give this one its own --data-dir$/m);
+    assert.doesNotMatch(second.stdout, /listening/);
+    // the admin CLI still works next to a running server
+    assert.equal((await admin(dir, 'audit', 'verify')).code, 0);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const third = await serve();
+    assert.equal((await fetch(`${third.url}/api/v1/health`)).status, 200);
   });
 
   it('a TLS key file that does not exist is a clear error, not a crash trace', async () => {

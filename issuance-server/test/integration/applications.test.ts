@@ -160,11 +160,11 @@ describe('integration: applications', () => {
     assert.equal((await ts.application(taro, app.applicationId)).status, 'printed');
   });
 
-  it('a resident under a support measure (R0006) can log in but applying is 403 issuance_restricted', async () => {
+  it('a resident under a support measure (R0006) can log in but applying is 403 support_measure', async () => {
     assert.ok(ts.pki.residents['R0006'], 'the test PKI has a card for R0006');
     const misaki = await ts.login('R0006');
     assert.equal(misaki.login.resident.displayName, '鈴木 美咲');
-    assertError(await apply(misaki, { certificateType: 'juminhyo', options: {}, copies: 1 }), 403, 'issuance_restricted');
+    assertError(await apply(misaki, { certificateType: 'juminhyo', options: {}, copies: 1 }), 403, 'support_measure');
     const list = await ts.http('GET', '/api/v1/applications', { bearer: misaki.token });
     assert.deepEqual(list.json, { applications: [] });
   });

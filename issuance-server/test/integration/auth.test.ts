@@ -3,7 +3,7 @@ import { challengeResponseSchema, loginResponseSchema, loginSignedText, sha256Di
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { softwareToken } from '../../../scripts/src/rig/software-token.ts';
-import { assertError, delay, TestDevice, TestServer } from './harness.ts';
+import { assertError, TestDevice, TestServer } from './harness.ts';
 
 describe('integration: login', () => {
   let ts: TestServer;
@@ -190,7 +190,7 @@ describe('integration: login challenge expiry', () => {
     const c = await ts.challenge();
     assert.ok(Date.parse(c.expiresAt) - Date.now() <= 500);
     const body = await ts.loginBody(ts.card('R0001'), new TestDevice(), c);
-    await delay(650);
+    ts.advance(650);
     assertError(await ts.http('POST', '/api/v1/auth/login', { json: body }), 401, 'challenge_invalid');
     // A fresh one still works.
     assert.equal((await ts.http('POST', '/api/v1/auth/login', { json: await ts.loginBody(ts.card('R0001'), new TestDevice()) })).status, 200);

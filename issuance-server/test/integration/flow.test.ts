@@ -137,18 +137,18 @@ describe('integration: end-to-end flow with the real clients, verification and a
     assertError(await ts.http('GET', `/api/v1/verify/${failedCode}`), 404, 'not_found');
   });
 
-  it('the audit log is intact and records the login, the application and every transition', () => {
+  it('the audit log is intact and records the login, the application and every transition', async () => {
     const { context } = ts.server;
-    const check = context.audit.verify();
+    const check = await context.admin.verifyAudit();
     assert.equal(check.firstBad, null, JSON.stringify(check.firstBad));
     assert.ok(check.rows > 0);
-    const rows = context.db.prepare('SELECT seq, actor, event, subject, details FROM audit_log ORDER BY seq').all() as {
+    const rows = await ts.query<{
       seq: number;
       actor: string;
       event: string;
       subject: string | null;
       details: string;
-    }[];
+    }>('SELECT seq, actor, event, subject, details FROM audit_log ORDER BY seq');
     assert.equal(rows.length, check.rows);
     const events = new Set(rows.map((r) => r.event));
     for (const e of ['login', 'application.created', 'application.status', 'issuance.started', 'issuance.status']) assert.ok(events.has(e), `has ${e}`);
@@ -168,8 +168,8 @@ describe('integration: end-to-end flow with the real clients, verification and a
     assert.ok(!rows.some((r) => JSON.stringify(r).includes('佐藤')), 'no personal data in the audit log');
 
     // Append-only: the database itself refuses to rewrite or drop rows.
-    assert.throws(() => context.db.prepare("UPDATE audit_log SET actor = 'someone-else' WHERE seq = ?").run(rows[1]!.seq), /append-only/);
-    assert.throws(() => context.db.prepare('DELETE FROM audit_log WHERE seq = ?').run(rows.at(-1)!.seq), /append-only/);
-    assert.equal(context.audit.verify().firstBad, null);
+    await assert.rejects(ts.execute("UPDATE audit_log SET actor = 'someone-else' WHERE seq = ?", [rows[1]!.seq]), /append-only/);
+    await assert.rejects(ts.execute('DELETE FROM audit_log WHERE seq = ?', [rows.at(-1)!.seq]), /append-only/);
+    assert.equal((await context.admin.verifyAudit()).firstBad, null);
   });
 });

@@ -157,4 +157,48 @@ describe('integration: malformed input never gets a 5xx', () => {
     const health = await ts.http('GET', '/api/v1/health');
     assert.equal(health.status, 200);
   });
+
+  it('protocol-level refusals answer in the contract shape: Expect, no Host, bad WebSocket handshakes', async () => {
+    const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+    const socket = '/api/v1/applicant/socket';
+    const cases: { name: string; request: string; status: number; code: string; header?: RegExp }[] = [
+      { name: 'Expect: bogus', request: 'POST /api/v1/auth/challenge HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 0\r\n\r\n', status: 417, code: 'invalid_request' },
+      { name: 'no Host (HTTP/1.1)', request: 'GET /api/v1/health HTTP/1.1\r\nConnection: close\r\n\r\n', status: 400, code: 'invalid_request' },
+      {
+        name: 'upgrade without Sec-WebSocket-Key',
+        request: `GET ${socket} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        status: 400,
+        code: 'invalid_request',
+      },
+      {
+        name: 'upgrade as POST',
+        request: `POST ${socket} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\nContent-Length: 0\r\n\r\n`,
+        status: 405,
+        code: 'method_not_allowed',
+        header: /^Allow: GET\r$/im,
+      },
+      {
+        name: 'bad Sec-WebSocket-Version',
+        request: `GET ${socket} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: ${key}\r\n\r\n`,
+        status: 400,
+        code: 'invalid_request',
+        header: /^Sec-WebSocket-Version: 13\r$/im,
+      },
+      { name: 'Upgrade: h2c', request: `GET ${socket} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n`, status: 400, code: 'invalid_request' },
+      { name: 'Upgrade: h2c elsewhere', request: `GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n`, status: 404, code: 'not_found' },
+    ];
+    for (const c of cases) {
+      const { status, raw } = await rawExchange(ts.port, c.request, 3000);
+      const ctx = `${c.name} → ${raw.slice(0, 300)}`;
+      assert.equal(status, c.status, ctx);
+      const [head, body] = raw.split('\r\n\r\n');
+      assert.match(head!, /^Content-Type: application\/json/im, ctx);
+      if (c.header) assert.match(head!, c.header, ctx);
+      const json = JSON.parse(body!) as { error: { code: string; message: string } };
+      assert.deepEqual(Object.keys(json), ['error'], ctx);
+      assert.equal(json.error.code, c.code, ctx);
+      assert.ok(json.error.message.length > 0, ctx);
+    }
+    assert.equal((await ts.http('GET', '/api/v1/health')).status, 200);
+  });
 });

@@ -16,7 +16,7 @@ import {
   type CreateIssuanceResponse,
   type LoginResponse,
 } from '@cert/common';
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -263,9 +263,20 @@ export class TestSocket {
     });
   }
 
-  /** Asserts that no (untaken) message of `type` arrives within `ms`. */
-  async assertNone(type: string, ms: number, where?: (m: SocketMessage) => boolean): Promise<void> {
-    await delay(ms);
+  /**
+   * A round trip that proves the server has sent everything it had to send this socket so far:
+   * an answer to a request id nobody issued is looked up in the database, which serves
+   * requests in order, so its `not_found` error comes after any push already under way.
+   */
+  async sync(device: TestDevice): Promise<void> {
+    const requestId = `sync-${randomUUID()}`;
+    this.send(device.response(requestId, false));
+    await this.next('error', (m) => m.requestId === requestId);
+  }
+
+  /** Asserts that no (untaken) message of `type` came before a {@link sync} round trip. */
+  async assertNone(device: TestDevice, type: string, where?: (m: SocketMessage) => boolean): Promise<void> {
+    await this.sync(device);
     const found = this.messages.find((m, i) => !this.taken.has(i) && m.type === type && (!where || where(m)));
     assert.equal(found, undefined, `unexpected "${type}" message: ${JSON.stringify(found)}`);
   }
@@ -302,6 +313,8 @@ export const TEST_CONFIG_DEFAULTS: Partial<ServerConfig> = {
   logLevel: 'silent',
   kioskRateLimit: { burst: 10_000, perMinute: 10_000 },
   globalRateLimit: { burst: 10_000, perMinute: 10_000 },
+  authAddressRateLimit: { burst: 10_000, perMinute: 10_000 },
+  authGlobalRateLimit: { burst: 10_000, perMinute: 10_000 },
 };
 
 /** A logged-in applicant. */
@@ -321,7 +334,13 @@ export class TestServer {
     readonly dataDir: string,
     readonly pki: TestPkiManifest,
     readonly seeded: SeededDemo | null,
+    private readonly skew: { ms: number },
   ) {}
+
+  /** Moves the server's clock forward (deadlines, expiries) without waiting. */
+  advance(ms: number): void {
+    this.skew.ms += ms;
+  }
 
   /** Starts a server on 127.0.0.1:0 over a fresh temp data dir, seeded with the demo data unless `seed` is false. */
   static async start(overrides: Partial<ServerConfig> = {}, seed = true): Promise<TestServer> {
@@ -329,9 +348,10 @@ export class TestServer {
     const dataDir = mkdtempSync(join(tmpdir(), 'issuance-it-'));
     try {
       const seeded = seed ? await seedDemo(dataDir, pki) : null;
-      const config: ServerConfig = { ...defaultServerConfig(dataDir), ...TEST_CONFIG_DEFAULTS, port: 0, host: '127.0.0.1', ...overrides };
+      const skew = { ms: 0 };
+      const config: ServerConfig = { ...defaultServerConfig(dataDir), ...TEST_CONFIG_DEFAULTS, port: 0, host: '127.0.0.1', clock: () => Date.now() + skew.ms, ...overrides };
       const server = await startServer(config);
-      return new TestServer(server, config, dataDir, pki, seeded);
+      return new TestServer(server, config, dataDir, pki, seeded, skew);
     } catch (e) {
       rmSync(dataDir, { recursive: true, force: true });
       throw e;
@@ -480,6 +500,16 @@ export class TestServer {
     } finally {
       rmSync(this.dataDir, { recursive: true, force: true });
     }
+  }
+
+  /** Rows of a read-only query on the server's database (for invariants the wire cannot show). */
+  query<R>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return this.server.context.store.db.read((x) => x.all<R>(sql, params));
+  }
+
+  /** Runs a statement in a write transaction of the server's database (tests that tamper with it). */
+  execute(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
+    return this.server.context.store.db.write((x) => x.run(sql, params));
   }
 
   /** Terminates the sockets opened so far (for afterEach). */

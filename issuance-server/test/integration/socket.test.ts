@@ -8,7 +8,7 @@ import {
 } from '@cert/common';
 import { WebSocket } from 'ws';
 import { DEMO_KIOSKS } from '../../../scripts/src/demo/seed-demo.ts';
-import { assertError, delay, TestDevice, TestServer, type Applicant, type SocketMessage, type TestSocket } from './harness.ts';
+import { assertError, TestDevice, TestServer, type Applicant, type SocketMessage, type TestSocket } from './harness.ts';
 
 /** The fields PROTOCOL.md lists for a print confirmation request, no more, no fewer. */
 const REQUEST_FIELDS = ['applicationId', 'certificateType', 'copies', 'expiresAt', 'fee', 'kiosk', 'receiptNumber', 'requestId', 'type'];
@@ -111,7 +111,7 @@ describe('integration: applicant socket', () => {
     s.send('{"type":"print-confirmation-response"}');
     const err = await s.next('error');
     assert.equal(err.code, 'invalid_message');
-    await delay(100);
+    await s.sync(taro.device);
     assert.equal(s.isClosed, false);
   });
 
@@ -178,7 +178,7 @@ describe('integration: applicant socket', () => {
     assert.equal((await ts.kioskDocument(1, second.issuanceId)).status, 200);
     assert.equal((await ts.kioskResult(1, second.issuanceId, { outcome: 'printed' })).status, 200);
     await waitStatus('printed');
-    await delay(50);
+    await s.sync(taro.device);
     assert.deepEqual(statusesSoFar(), ['submitted', 'in_issuance', 'submitted', 'in_issuance', 'printed']);
 
     // Cancelling another application pushes cancelled.
@@ -195,7 +195,7 @@ describe('integration: applicant socket', () => {
     const app = await ts.apply(hanako);
     const issuance = await ts.claim(0, app.receiptNumber);
     await hers.next('print-confirmation-request', (m) => m.applicationId === app.applicationId);
-    await mine.assertNone('print-confirmation-request', 150, (m) => m.applicationId === app.applicationId);
+    await mine.assertNone(taro.device, 'print-confirmation-request', (m) => m.applicationId === app.applicationId);
     assert.ok(!mine.messages.some((m) => m.applicationId === app.applicationId), 'nothing about her application reaches his device');
     assert.equal((await ts.kioskAbandon(0, issuance.issuanceId)).status, 200);
   });
@@ -226,7 +226,7 @@ describe('integration: applicant socket', () => {
     // Once answered, it is no longer re-sent.
     s3.terminate();
     const s4 = await ts.deviceSocket(taro.device);
-    await s4.assertNone('print-confirmation-request', 150, (m) => m.applicationId === app.applicationId);
+    await s4.assertNone(taro.device, 'print-confirmation-request', (m) => m.applicationId === app.applicationId);
     assert.equal((await ts.kioskAbandon(0, issuance.issuanceId)).status, 200);
   });
 
@@ -237,7 +237,7 @@ describe('integration: applicant socket', () => {
     const second = await ts.deviceSocket(taro2.device);
     const issuance = await ts.claim(0, app.receiptNumber);
     const req = await own.next('print-confirmation-request', (m) => m.applicationId === app.applicationId);
-    await second.assertNone('print-confirmation-request', 100, (m) => m.applicationId === app.applicationId);
+    await second.assertNone(taro2.device, 'print-confirmation-request', (m) => m.applicationId === app.applicationId);
 
     second.send(taro2.device.response(req.requestId, true));
     const err = await second.next('error', (m) => m.requestId === req.requestId);
@@ -306,7 +306,10 @@ describe('integration: applicant socket and issuance timeouts', () => {
 
   it('an authenticated socket that answers pings stays open past the timeouts', async () => {
     const s = await ts.deviceSocket(taro.device);
-    await delay(800);
+    // Each ping is answered automatically; the server drops a peer after two unanswered ones.
+    let pings = 0;
+    await new Promise<void>((resolve) => s.ws.on('ping', () => ++pings === 4 && resolve()));
+    await s.sync(taro.device);
     assert.equal(s.isClosed, false);
   });
 
@@ -342,7 +345,7 @@ describe('integration: applicant socket and issuance timeouts', () => {
     assertError(await ts.kioskDocument(0, issuance.issuanceId), 409, 'invalid_state');
     // The expired request is not re-sent on reconnect.
     const s2 = await ts.deviceSocket(taro.device);
-    await s2.assertNone('print-confirmation-request', 150, (m) => m.applicationId === app.applicationId);
+    await s2.assertNone(taro.device, 'print-confirmation-request', (m) => m.applicationId === app.applicationId);
     // And the receipt can be printed later.
     const again = await ts.claim(1, app.receiptNumber);
     assert.equal(again.status, 'confirmation_pending');

@@ -1,40 +1,66 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Database } from 'better-sqlite3';
-import { AUDIT_GENESIS_HASH, AuditLog } from '../../src/store/audit-log.ts';
-import { openDatabase } from '../../src/store/database.ts';
+import { AUDIT_GENESIS_HASH, AuditLog, checkpointSignatureValid, signCheckpoint, type AuditEvent } from '../../src/store/audit-log.ts';
+import { SqliteDatabase } from '../../src/store/db/sqlite-database.ts';
+import { MIGRATIONS } from '../../src/store/migrations/index.ts';
+import { generateKeyPairSync } from 'node:crypto';
 
 const T0 = Date.UTC(2030, 0, 1);
 
-function dropTriggers(db: Database): void {
-  db.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;');
+/** The audit log of one in-memory database, through the same engine the server uses. */
+class Log {
+  readonly db = new SqliteDatabase(':memory:', MIGRATIONS);
+
+  append(event: AuditEvent, at: number): Promise<void> {
+    return this.db.write((x) => new AuditLog(x).append([{ ...event, at }]));
+  }
+
+  verify() {
+    return this.db.read((x) => new AuditLog(x).verify());
+  }
+
+  run(sql: string, params: unknown[] = []) {
+    return this.db.write((x) => x.run(sql, params));
+  }
+
+  rows<R>(sql: string, params: unknown[] = []) {
+    return this.db.read((x) => x.all<R>(sql, params));
+  }
+
+  dropTriggers() {
+    return this.db.write(async (x) => {
+      await x.run('DROP TRIGGER audit_log_no_update');
+      await x.run('DROP TRIGGER audit_log_no_delete');
+    });
+  }
 }
 
 describe('audit log (unit)', () => {
-  let db: Database;
-  let audit: AuditLog;
+  let log: Log;
 
-  beforeEach(() => {
-    db = openDatabase(':memory:');
-    audit = new AuditLog(db);
+  beforeEach(async () => {
+    log = new Log();
     for (let i = 0; i < 5; i++) {
-      audit.append({ actor: i % 2 ? 'system' : 'admin', event: `test.event${i}`, subject: i === 3 ? null : `s${i}`, details: { i, note: '日本語' } }, T0 + i * 1000);
+      await log.append({ actor: i % 2 ? 'system' : 'admin', event: `test.event${i}`, subject: i === 3 ? null : `s${i}`, details: { i, note: '日本語' } }, T0 + i * 1000);
     }
   });
-  afterEach(() => db.close());
+  afterEach(() => log.db.close());
 
-  it('an intact chain verifies, an empty one too', () => {
-    assert.deepEqual(audit.verify(), { rows: 5, firstBad: null });
-    const fresh = openDatabase(':memory:');
+  it('an intact chain verifies, an empty one too', async () => {
+    const v = await log.verify();
+    assert.equal(v.rows, 5);
+    assert.equal(v.firstBad, null);
+    assert.equal(v.head?.seq, 5);
+    const fresh = new Log();
     try {
-      assert.deepEqual(new AuditLog(fresh).verify(), { rows: 0, firstBad: null });
+      assert.deepEqual(await fresh.verify(), { rows: 0, head: null, firstBad: null });
     } finally {
-      fresh.close();
+      await fresh.db.close();
     }
   });
 
-  it('rows are numbered from 1, chained from the genesis hash, and hash their own content', () => {
-    const rows = db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as { seq: number; at: string; actor: string; event: string; subject: string | null; details: string; prev_hash: string; hash: string }[];
+  it('rows are numbered from 1, chained from the genesis hash, and hash their own content', async () => {
+    const rows = await log.rows<{ seq: number; at: string; actor: string; event: string; subject: string | null; details: string; prev_hash: string; hash: string }>('SELECT * FROM audit_log ORDER BY seq');
     assert.deepEqual(rows.map((r) => r.seq), [1, 2, 3, 4, 5]);
     assert.equal(rows[0]!.prev_hash, AUDIT_GENESIS_HASH);
     for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.prev_hash, rows[i - 1]!.hash);
@@ -46,75 +72,85 @@ describe('audit log (unit)', () => {
     assert.equal(r.hash, expected);
   });
 
-  it('UPDATE and DELETE are refused by triggers', () => {
-    assert.throws(() => db.prepare(`UPDATE audit_log SET details = '{}' WHERE seq = 2`).run(), /append-only/);
-    assert.throws(() => db.prepare('DELETE FROM audit_log WHERE seq = 5').run(), /append-only/);
-    assert.throws(() => db.prepare('DELETE FROM audit_log').run(), /append-only/);
-    assert.deepEqual(audit.verify(), { rows: 5, firstBad: null });
+  it('UPDATE and DELETE are refused by triggers', async () => {
+    await assert.rejects(log.run(`UPDATE audit_log SET details = '{}' WHERE seq = 2`), /append-only/);
+    await assert.rejects(log.run('DELETE FROM audit_log WHERE seq = 5'), /append-only/);
+    await assert.rejects(log.run('DELETE FROM audit_log'), /append-only/);
+    assert.equal((await log.verify()).rows, 5);
   });
 
-  it('appends inside a rolled-back transaction leave no trace', () => {
-    assert.throws(() =>
-      db.transaction(() => {
-        audit.append({ actor: 'system', event: 'rolled.back' }, T0);
+  it('appends inside a rolled-back transaction leave no trace', async () => {
+    await assert.rejects(
+      log.db.write(async (x) => {
+        await new AuditLog(x).append([{ actor: 'system', event: 'rolled.back', at: T0 }]);
         throw new Error('abort');
-      })(),
+      }),
+      /abort/,
     );
-    assert.deepEqual(audit.verify(), { rows: 5, firstBad: null });
-    audit.append({ actor: 'system', event: 'after' }, T0 + 9000);
-    assert.deepEqual(audit.verify(), { rows: 6, firstBad: null });
+    assert.equal((await log.verify()).rows, 5);
+    await log.append({ actor: 'system', event: 'after' }, T0 + 9000);
+    const v = await log.verify();
+    assert.deepEqual([v.rows, v.firstBad], [6, null]);
   });
 
-  it('a tampered row is named (details changed)', () => {
-    dropTriggers(db);
-    db.prepare(`UPDATE audit_log SET details = '{"i":2,"note":"forged"}' WHERE seq = 3`).run();
-    assert.deepEqual(audit.verify(), { rows: 3, firstBad: { seq: 3, reason: 'hash does not match the row content' } });
+  it('a tampered row is named (details changed)', async () => {
+    await log.dropTriggers();
+    await log.run(`UPDATE audit_log SET details = '{"i":2,"note":"forged"}' WHERE seq = 3`);
+    assert.deepEqual(await log.verify(), { rows: 3, head: null, firstBad: { seq: 3, reason: 'hash does not match the row content' } });
   });
 
-  it('a row re-hashed after tampering is caught at the next row', () => {
-    dropTriggers(db);
-    const row = db.prepare('SELECT * FROM audit_log WHERE seq = 2').get() as { seq: number; at: string; actor: string; event: string; subject: string | null; prev_hash: string };
+  it('a row re-hashed after tampering is caught at the next row', async () => {
+    await log.dropTriggers();
+    const [row] = await log.rows<{ seq: number; at: string; actor: string; event: string; subject: string | null; prev_hash: string }>('SELECT * FROM audit_log WHERE seq = 2');
     const details = '{"forged":true}';
-    const hash = createHash('sha256').update(JSON.stringify([row.seq, row.at, row.actor, row.event, row.subject, details, row.prev_hash])).digest('hex');
-    db.prepare('UPDATE audit_log SET details = ?, hash = ? WHERE seq = 2').run(details, hash);
-    assert.deepEqual(audit.verify().firstBad, { seq: 3, reason: 'prev_hash does not match the previous row' });
+    const hash = createHash('sha256').update(JSON.stringify([row!.seq, row!.at, row!.actor, row!.event, row!.subject, details, row!.prev_hash])).digest('hex');
+    await log.run('UPDATE audit_log SET details = ?, hash = ? WHERE seq = 2', [details, hash]);
+    assert.deepEqual((await log.verify()).firstBad, { seq: 3, reason: 'prev_hash does not match the previous row' });
   });
 
-  it('each column is covered by the hash', () => {
+  it('each column is covered by the hash', async () => {
     for (const [col, value] of [
       ['at', '2000-01-01T00:00:00.000Z'],
       ['actor', 'intruder'],
       ['event', 'other.event'],
       ['subject', 'other'],
     ] as const) {
-      const copy = openDatabase(':memory:');
+      const copy = new Log();
       try {
-        const log = new AuditLog(copy);
-        for (let i = 0; i < 3; i++) log.append({ actor: 'admin', event: 'e', subject: 's', details: { i } }, T0);
-        dropTriggers(copy);
-        copy.prepare(`UPDATE audit_log SET ${col} = ? WHERE seq = 2`).run(value);
-        assert.deepEqual(log.verify().firstBad?.seq, 2, col);
+        for (let i = 0; i < 3; i++) await copy.append({ actor: 'admin', event: 'e', subject: 's', details: { i } }, T0);
+        await copy.dropTriggers();
+        await copy.run(`UPDATE audit_log SET ${col} = ? WHERE seq = 2`, [value]);
+        assert.deepEqual((await copy.verify()).firstBad?.seq, 2, col);
       } finally {
-        copy.close();
+        await copy.db.close();
       }
     }
   });
 
-  it('a deleted row in the middle leaves a seq gap that is reported', () => {
-    dropTriggers(db);
-    db.prepare('DELETE FROM audit_log WHERE seq = 3').run();
-    assert.deepEqual(audit.verify(), { rows: 3, firstBad: { seq: 4, reason: 'expected seq 3' } });
+  it('a deleted row in the middle leaves a seq gap that is reported', async () => {
+    await log.dropTriggers();
+    await log.run('DELETE FROM audit_log WHERE seq = 3');
+    assert.deepEqual(await log.verify(), { rows: 3, head: null, firstBad: { seq: 4, reason: 'expected seq 3' } });
   });
 
-  it('a deleted first row is reported at the new first row', () => {
-    dropTriggers(db);
-    db.prepare('DELETE FROM audit_log WHERE seq = 1').run();
-    assert.deepEqual(audit.verify().firstBad, { seq: 2, reason: 'expected seq 1' });
+  it('a deleted first row is reported at the new first row', async () => {
+    await log.dropTriggers();
+    await log.run('DELETE FROM audit_log WHERE seq = 1');
+    assert.deepEqual((await log.verify()).firstBad, { seq: 2, reason: 'expected seq 1' });
   });
 
-  it('a truncated tail still verifies as a shorter chain (documented limit: the end is not anchored)', () => {
-    dropTriggers(db);
-    db.prepare('DELETE FROM audit_log WHERE seq = 5').run();
-    assert.deepEqual(audit.verify(), { rows: 4, firstBad: null });
+  it('a truncated tail verifies as a shorter chain by itself; a signed checkpoint of the old head is what exposes it', async () => {
+    const key = generateKeyPairSync('ed25519');
+    const head = (await log.verify()).head!;
+    const checkpoint = signCheckpoint(head, new Date(T0), key.privateKey.export({ format: 'der', type: 'pkcs8' }));
+    const publicDer = key.publicKey.export({ format: 'der', type: 'spki' });
+    assert.ok(checkpointSignatureValid(checkpoint, publicDer));
+    assert.ok(!checkpointSignatureValid({ ...checkpoint, seq: checkpoint.seq - 1 }, publicDer), 'the signature covers the row number');
+    assert.ok(!checkpointSignatureValid({ ...checkpoint, hash: AUDIT_GENESIS_HASH }, publicDer), 'and the hash');
+    await log.dropTriggers();
+    await log.run('DELETE FROM audit_log WHERE seq = 5');
+    const v = await log.verify();
+    assert.deepEqual([v.rows, v.firstBad, v.head?.seq], [4, null, 4]);
+    assert.ok(v.head!.seq < checkpoint.seq, 'the chain now ends before the checkpoint: rows were removed');
   });
 });

@@ -30,6 +30,15 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
   });
 }
 
+/** Trust that the test changes in place; `bump()` says it changed, as an anchor add or CRL import does. */
+let generation = 1;
+const bump = () => generation++;
+
+/** A verifier over fixed anchors and a revocation predicate. */
+function trusting(anchors: { sha256: string; der: Buffer }[], isRevoked: (anchor: string, serial: string) => boolean = () => false): CertificateVerifier {
+  return new CertificateVerifier({ anchors: async () => anchors, isRevoked: async (a, s) => isRevoked(a, s), generation: async () => generation });
+}
+
 async function rsaSigningKey(keyPath: string): Promise<webcrypto.CryptoKey> {
   const der = pemOrDer(readFileSync(keyPath), 'PRIVATE KEY');
   return webcrypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
@@ -49,10 +58,7 @@ describe('certificate verifier (unit, test PKI)', function () {
     authRoot = anchorOf(m.authRoot.certPath);
     otherRoot = anchorOf(m.otherRoot.certPath);
     revoked = new Set();
-    verifier = new CertificateVerifier(
-      () => [authRoot],
-      (anchor, serial) => revoked.has(`${anchor}:${serial}`),
-    );
+    verifier = trusting([authRoot], (anchor, serial) => revoked.has(`${anchor}:${serial}`));
   });
 
   it('accepts a resident authentication certificate and describes it', async () => {
@@ -78,12 +84,12 @@ describe('certificate verifier (unit, test PKI)', function () {
   });
 
   it('no anchors at all → certificate_untrusted', async () => {
-    const empty = new CertificateVerifier(() => [], () => false);
+    const empty = trusting([]);
     await rejectsWith(empty.verify(derOf(m.residents['R0001']!.auth.certPath), now()), 'certificate_untrusted');
   });
 
   it('trusting the other root instead of the JPKI one flips the answers', async () => {
-    const other = new CertificateVerifier(() => [otherRoot], () => false);
+    const other = trusting([otherRoot]);
     assert.equal((await other.verify(derOf(m.special.wrongCa.certPath), now())).anchorSha256, otherRoot.sha256);
     await rejectsWith(other.verify(derOf(m.residents['R0001']!.auth.certPath), now()), 'certificate_untrusted');
   });
@@ -126,7 +132,7 @@ describe('certificate verifier (unit, test PKI)', function () {
   it("a resident's SIGN certificate → certificate_not_for_authentication, whatever the anchors", async () => {
     const signDer = derOf(m.residents['R0001']!.sign.certPath);
     await rejectsWith(verifier.verify(signDer, now()), 'certificate_not_for_authentication');
-    const both = new CertificateVerifier(() => [authRoot, anchorOf(m.signRoot.certPath)], () => false);
+    const both = trusting([authRoot, anchorOf(m.signRoot.certPath)]);
     await rejectsWith(both.verify(signDer, now()), 'certificate_not_for_authentication');
   });
 
@@ -134,8 +140,47 @@ describe('certificate verifier (unit, test PKI)', function () {
     await rejectsWith(verifier.verify(authRoot.der, now()), 'certificate_not_for_authentication');
   });
 
-  it('garbage is a plain error (the login route maps it before calling)', async () => {
-    await assert.rejects(verifier.verify(Buffer.from('not a certificate'), now()), (e: unknown) => e instanceof Error && !(e instanceof ServiceError));
+  it('garbage is invalid_request', async () => {
+    await rejectsWith(verifier.verify(Buffer.from('not a certificate'), now()), 'invalid_request');
+  });
+
+  it('a keyUsage, basicConstraints or policies extension that is not what its type says → certificate_not_for_authentication, never a crash', async () => {
+    const issuerKey = await rsaSigningKey(m.authRoot.keyPath);
+    const authName = new x509.X509Certificate(authRoot.der).subjectName;
+    const keys = await webcrypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 }, true, ['sign', 'verify']);
+    // DER INTEGER 5 where a BIT STRING / SEQUENCE belongs.
+    const integer = new Uint8Array([0x02, 0x01, 0x05]);
+    for (const oid of ['2.5.29.15', '2.5.29.19', '2.5.29.32']) {
+      const cert = await x509.X509CertificateGenerator.create({
+        serialNumber: '7f01',
+        subject: 'C=JP, CN=MALFORMED-EXTENSION',
+        issuer: authName.toString(),
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 86_400_000),
+        publicKey: keys.publicKey,
+        signingKey: issuerKey,
+        signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+        extensions: [new x509.Extension(oid, true, integer)],
+      });
+      await rejectsWith(verifier.verify(Buffer.from(cert.rawData), now()), 'certificate_not_for_authentication');
+    }
+  });
+
+  it('a verified chain is remembered until the trust changes; validity dates are checked on every use', async () => {
+    const der = derOf(m.residents['R0002']!.auth.certPath);
+    let anchorReads = 0;
+    const counting = new CertificateVerifier({
+      anchors: async () => (anchorReads++, [authRoot]),
+      isRevoked: async () => false,
+      generation: async () => generation,
+    });
+    await counting.verify(der, now());
+    await counting.verify(der, now());
+    assert.equal(anchorReads, 1, 'the second login reuses the verified chain');
+    await rejectsWith(counting.verify(der, new Date(Date.now() + 20 * 365 * 86_400_000)), 'certificate_expired');
+    bump();
+    await counting.verify(der, now());
+    assert.equal(anchorReads, 2, 'a new anchor or CRL means building the chain again');
   });
 
   describe('revocation', () => {
@@ -156,14 +201,16 @@ describe('certificate verifier (unit, test PKI)', function () {
       assert.equal(v.serial, normalizeSerial(m.crl.revokedSerials[0]!));
       const crl = await verifier.parseCrl(readFileSync(m.crl.derPath));
       for (const s of crl.serials) revoked.add(`${crl.anchorSha256}:${s}`);
+      bump();
       await rejectsWith(verifier.verify(der, now()), 'certificate_revoked');
       // others stay fine
       await verifier.verify(derOf(m.residents['R0004']!.auth.certPath), now());
       revoked.clear();
+      bump();
     });
 
     it('parseCrl rejects a CRL whose issuer is not an anchor', async () => {
-      const onlyOther = new CertificateVerifier(() => [otherRoot], () => false);
+      const onlyOther = trusting([otherRoot]);
       await assert.rejects(onlyOther.parseCrl(readFileSync(m.crl.derPath)), /not a configured trust anchor/);
     });
 

@@ -69,7 +69,8 @@ try {
     }
     console.log(`full flow (login → apply → claim → approve → document → printed): ${stats(totals.slice(1))}`);
     for (const [k, v] of Object.entries(parts)) console.log(`  ${k.padEnd(9)} ${stats(v.slice(1))}`);
-    console.log(`audit log rows: ${server.context.audit.verify().rows}, intact: ${server.context.audit.verify().firstBad === null}`);
+    const audit = await server.context.admin.verifyAudit();
+    console.log(`audit log rows: ${audit.rows}, intact: ${audit.firstBad === null}`);
   } finally {
     await server.close();
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createContext, createLogger, defaultServerConfig } from 'issuance-server';
+import { createAdminContext, createLogger, defaultServerConfig } from 'issuance-server';
 import type { TestPkiManifest } from '../pki/test-pki.ts';
 
 /** The demo municipality (fictional). */
@@ -26,21 +26,23 @@ export interface SeededDemo {
  * residents, card links (every resident's card plus the negative-test cards), kiosks.
  */
 export async function seedDemo(dataDir: string, pki: TestPkiManifest, options: { kiosks?: number } = {}): Promise<SeededDemo> {
-  const ctx = createContext(defaultServerConfig(dataDir), createLogger('warn'), () => '');
+  const ctx = createAdminContext(defaultServerConfig(dataDir), createLogger('warn'));
   try {
     const admin = ctx.admin;
-    admin.init(DEMO_MUNICIPALITY.code, DEMO_MUNICIPALITY.name);
-    admin.addTrustAnchor(readFileSync(pki.authRoot.certPath));
+    await admin.init(DEMO_MUNICIPALITY.code, DEMO_MUNICIPALITY.name);
+    await admin.addTrustAnchor(readFileSync(pki.authRoot.certPath));
     await admin.importCrl(readFileSync(pki.crl.pemPath));
-    admin.importResidents(readFileSync(DEMO_RESIDENTS_CSV, 'utf8'));
-    for (const [id, cred] of Object.entries(pki.residents)) admin.linkCard(id, readFileSync(cred.auth.certPath));
+    await admin.importResidents(readFileSync(DEMO_RESIDENTS_CSV, 'utf8'));
+    for (const [id, cred] of Object.entries(pki.residents)) await admin.linkCard(id, readFileSync(cred.auth.certPath));
     for (const special of [pki.special.revoked, pki.special.expired, pki.special.wrongCa, pki.special.notForAuth]) {
-      admin.linkCard(special.residentId, readFileSync(special.certPath));
+      await admin.linkCard(special.residentId, readFileSync(special.certPath));
     }
     // Load tests need many stores; the first two are always the named demo kiosks.
     const stores = Array.from({ length: Math.max(DEMO_KIOSKS.length, options.kiosks ?? 0) }, (_, i) => DEMO_KIOSKS[i] ?? { name: `コンビニ テスト${i + 1}号店`, location: `テスト市本町${i + 1}-1` });
-    return { kiosks: stores.map((k) => ({ ...admin.registerKiosk(k.name, k.location), name: k.name })) };
+    const kiosks: SeededDemo['kiosks'] = [];
+    for (const k of stores) kiosks.push({ ...(await admin.registerKiosk(k.name, k.location)), name: k.name });
+    return { kiosks };
   } finally {
-    ctx.db.close();
+    await ctx.close();
   }
 }

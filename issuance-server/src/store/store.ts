@@ -1,0 +1,91 @@
+// One entry to the database for the services: every state change runs in `write`, which takes
+// the write lock up front, appends the audit events the change recorded at its end (so the
+// append lock is held only for the last statements), and announces the lifecycle changes only
+// after the commit.
+import { ApplicationStore } from './application-store.ts';
+import { AuditLog, type AuditEvent, type PendingAuditEvent } from './audit-log.ts';
+import type { ChangeFeed, LifecycleChange } from './change-feed.ts';
+import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
+import { KioskStore } from './kiosk-store.ts';
+import { RateLimitStore } from './rate-limit-store.ts';
+import { ResidentStore } from './resident-store.ts';
+import { ServerKeyStore } from './server-key-store.ts';
+import { SessionStore } from './session-store.ts';
+import { TrustStore } from './trust-store.ts';
+
+/** The stores of one transaction. */
+export class Tx {
+  readonly applications: ApplicationStore;
+  readonly residents: ResidentStore;
+  readonly trust: TrustStore;
+  readonly sessions: SessionStore;
+  readonly kiosks: KioskStore;
+  readonly limits: RateLimitStore;
+  readonly keys: ServerKeyStore;
+  readonly auditLog: AuditLog;
+  /** Audit events to append when the transaction ends. */
+  readonly pendingAudit: PendingAuditEvent[] = [];
+  /** Lifecycle changes to announce after the commit. */
+  readonly pendingChanges: LifecycleChange[] = [];
+
+  constructor(
+    readonly sql: SqlExecutor,
+    private readonly writable: boolean,
+  ) {
+    this.applications = new ApplicationStore(sql);
+    this.residents = new ResidentStore(sql);
+    this.trust = new TrustStore(sql);
+    this.sessions = new SessionStore(sql);
+    this.kiosks = new KioskStore(sql);
+    this.limits = new RateLimitStore(sql);
+    this.keys = new ServerKeyStore(sql);
+    this.auditLog = new AuditLog(sql);
+  }
+
+  /** Records an audit event of this transaction's change (appended in order at commit). */
+  audit(event: AuditEvent, at: number = Date.now()): void {
+    this.assertWritable();
+    this.pendingAudit.push({ ...event, at });
+  }
+
+  /** Announces a lifecycle change once this transaction has committed. */
+  announce(change: LifecycleChange): void {
+    this.assertWritable();
+    this.pendingChanges.push(change);
+  }
+
+  private assertWritable(): void {
+    if (!this.writable) throw new Error('a read transaction cannot record changes');
+  }
+}
+
+/** The services' access to the database. */
+export class Store {
+  constructor(
+    readonly db: SqlDatabase,
+    readonly changes: ChangeFeed,
+  ) {}
+
+  /** Runs `fn` as one write transaction (see {@link SqlDatabase.write}); `fn` may be re-run on an engine retry. */
+  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const { result, changes } = await this.db.write(async (sql) => {
+      const tx = new Tx(sql, true);
+      const result = await fn(tx);
+      await tx.auditLog.append(tx.pendingAudit);
+      await this.db.announceInTransaction?.(sql, tx.pendingChanges);
+      return { result, changes: tx.pendingChanges };
+    });
+    this.changes.publish(changes);
+    return result;
+  }
+
+  /** Runs `fn` against committed data. */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.read((sql) => fn(new Tx(sql, false)));
+  }
+
+  /** Closes the database. */
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
