@@ -1,5 +1,5 @@
-/** Default path of the Japanese font embedded in certificates (Debian fonts-ipaexfont). */
-export const DEFAULT_FONT_PATH = '/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf';
+import { DEFAULT_FONT_PATH } from './documents/font-source.ts';
+import { embeddedAssetFile, SERVER_ASSETS } from './runtime/single-executable.ts';
 
 /** A token bucket: `burst` requests at once, refilled at `perMinute`. */
 export interface RateLimit {
@@ -48,14 +48,18 @@ export interface ServerConfig {
   clock: Clock;
 }
 
-/** The documented defaults (README, "Server options"). */
+/**
+ * The documented defaults (README, "Server options"). Inside the single executable the SQLite
+ * addon and the font are its embedded ones, unpacked into its private cache on first use.
+ */
 export function defaultServerConfig(dataDir: string): ServerConfig {
   return {
     dataDir,
     host: '127.0.0.1',
     port: 8443,
-    fontPath: DEFAULT_FONT_PATH,
+    fontPath: embeddedAssetFile(SERVER_ASSETS.defaultFont) ?? DEFAULT_FONT_PATH,
     databaseBusyWaitMs: 5000,
+    sqliteNativeBinding: embeddedAssetFile(SERVER_ASSETS.sqliteAddon),
     receiptValidityMs: 72 * 3600_000,
     confirmationTimeoutMs: 120_000,
     printTimeoutMs: 600_000,

@@ -3,3 +3,5 @@ export { startServer, type RunningServer } from './server.ts';
 export { defaultServerConfig, type ServerConfig } from './config.ts';
 export { createAdminContext, createContext } from './context.ts';
 export { createLogger } from './logger.ts';
+export { DEFAULT_FONT_PATH } from './documents/font-source.ts';
+export { MANIFEST_ASSET, SERVER_ASSETS, type AssetManifest } from './runtime/single-executable.ts';

@@ -51,19 +51,20 @@ export async function runAdmin(args: string[]): Promise<number> {
   const need = (n: number) => {
     if (positionals.length !== n) throw new UsageError(`"${positionals.join(' ')}" takes ${n - 1} argument(s)`);
   };
+  const config = defaultServerConfig(dataDir);
   try {
     // Backup and restore work on the file itself, not through the services.
     if (command === 'backup') {
       need(1);
       if (!values.to) throw new UsageError('backup needs --to FILE');
-      const r = await backupSqlite(dataDir, values.to);
+      const r = await backupSqlite(dataDir, values.to, config.sqliteNativeBinding);
       console.log(`backed up ${r.pages} page(s) to ${values.to}`);
       return 0;
     }
     if (command === 'restore') {
       need(1);
       if (!values.from) throw new UsageError('restore needs --from FILE');
-      restoreSqlite(dataDir, values.from, MIGRATIONS.length);
+      restoreSqlite(dataDir, values.from, MIGRATIONS.length, config.sqliteNativeBinding);
       console.log(`restored ${dataDir} from ${values.from}`);
       return 0;
     }
@@ -72,7 +73,6 @@ export async function runAdmin(args: string[]): Promise<number> {
     console.error(`error: ${(e as Error).message}`);
     return 1;
   }
-  const config = defaultServerConfig(dataDir);
   const ctx = createAdminContext(config, createLogger('warn'));
   const admin = ctx.admin;
   try {

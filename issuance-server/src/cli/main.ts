@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SERVER_VERSION } from '../config.ts';
 import { runAdmin } from './admin-command.ts';
 import { runServe } from './serve-command.ts';
 
@@ -20,19 +21,25 @@ const USAGE = `usage:
   issuance-server admin --data-dir DIR issuances unsettled
   issuance-server admin --data-dir DIR issuances settle ID printed|not-printed [--note TEXT]
   issuance-server admin --data-dir DIR backup --to FILE
-  issuance-server admin --data-dir DIR restore --from FILE`;
+  issuance-server admin --data-dir DIR restore --from FILE
+  issuance-server [serve|admin] --help
+  issuance-server --version`;
 
 /** A command-line mistake: shown with the usage, exit code 2. */
 export class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'serve') return runServe(rest);
-  if (command === 'admin') return runAdmin(rest);
-  if (command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help' || rest.includes('--help')) {
     console.log(USAGE);
     return 0;
   }
+  if (command === '--version') {
+    console.log(SERVER_VERSION);
+    return 0;
+  }
+  if (command === 'serve') return runServe(rest);
+  if (command === 'admin') return runAdmin(rest);
   throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
 }
 

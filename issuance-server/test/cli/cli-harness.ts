@@ -1,4 +1,5 @@
-// Spawns the issuance-server bin exactly as an operator does (`npx issuance-server ...`).
+// Spawns the issuance-server bin exactly as an operator does (`npx issuance-server ...`), or
+// another launcher of the same CLI (the single executable).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,21 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(REPO_ROOT, 'node_modules/.bin/issuance-server');
 export const DEMO_RESIDENTS = join(REPO_ROOT, 'scripts/demo/residents.csv');
 
+/** How the CLI is started: a program, arguments before the CLI's own, the folder and environment. */
+export interface CliLauncher {
+  command: string;
+  prefix: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The bin of the checkout, from the repository root. */
+export const BIN_LAUNCHER: CliLauncher = { command: BIN, prefix: [], cwd: REPO_ROOT };
+
+function spawnCli(launcher: CliLauncher, args: string[]): ChildProcessWithoutNullStreams {
+  return spawn(launcher.command, [...launcher.prefix, ...args], { cwd: launcher.cwd, env: launcher.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -17,9 +33,10 @@ export interface CliResult {
 }
 
 /** Runs one CLI command to completion. */
-export function runCli(args: string[], timeoutMs = 20_000): Promise<CliResult> {
+export function runCli(args: string[], timeoutMs = 20_000, launcher = BIN_LAUNCHER): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli(launcher, args);
+    child.stdin.end();
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -63,8 +80,8 @@ export interface ServeProcess {
 }
 
 /** Starts `serve` and waits for `listening on <url>`; rejects with the output if it exits first. */
-export function startServe(args: string[], timeoutMs = 20_000): Promise<ServeProcess> {
-  const child = spawn(BIN, ['serve', ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startServe(args: string[], timeoutMs = 20_000, launcher = BIN_LAUNCHER): Promise<ServeProcess> {
+  const child = spawnCli(launcher, ['serve', ...args]);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

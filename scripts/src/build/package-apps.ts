@@ -20,6 +20,7 @@ import { getConfig } from 'app-builder-lib/out/util/config/config.js';
 import { log as builderLog, setPrinter } from 'builder-util/out/log.js';
 import { REPO_ROOT } from '../rig/server-process.ts';
 import { APPS, buildApp, type AppName } from './build-apps.ts';
+import { nativeModuleAbi } from './native-abi.ts';
 
 /** The platforms the apps are packaged for. */
 export type TargetPlatform = 'linux' | 'win';
@@ -139,16 +140,6 @@ export function electronAbi(): number {
   const { version } = JSON.parse(readFileSync(electronPkg, 'utf8')) as { version: string };
   const nodeAbi = require('node-abi') as { getAbi(target: string, runtime: string): string };
   return Number(nodeAbi.getAbi(version, 'electron'));
-}
-
-/**
- * The ABI a native module was compiled for, from its registration symbol
- * (`node_register_module_v<ABI>`, in ELF and PE alike); undefined for Node-API modules, which
- * are ABI-stable, and for files without the symbol.
- */
-export function nativeModuleAbi(file: string): number | undefined {
-  const match = /node_register_module_v(\d+)/.exec(readFileSync(file).toString('latin1'));
-  return match ? Number(match[1]) : undefined;
 }
 
 /** Every `.node` under `dir`, recursively. */
