@@ -1,14 +1,14 @@
 import { formatReceiptNumber, type PrintConfirmationRequest } from '@cert/common';
 import { ApplicantCore } from 'desktop-applicant';
+import { startApplicantWebHost } from 'desktop-applicant/web-host';
 import { IppPrinter, KioskApi, KioskSession } from 'kiosk-shell';
+import { startKioskWebHost } from 'kiosk-shell/web-host';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../rig/server-process.ts';
 import { startDeviceRig } from '../rig/device-rig.ts';
 import { buildApp } from '../build/build-apps.ts';
-import { startApplicantWebHost } from '../../../desktop-applicant/src/host/web-main.ts';
-import { startKioskWebHost } from '../../../kiosk-shell/src/host/kiosk-web-host.ts';
 import { DEMO_KIOSKS } from './seed-demo.ts';
 import { DEFAULT_AUTH_PIN } from '../virtual-card/persona.ts';
 
