@@ -4,6 +4,15 @@ import { readFileSync } from 'node:fs';
 import { IppPrinter, PrinterError, type JobStatus } from '../../src/core/ipp-printer.ts';
 import { tinyPdf } from './helpers/tiny-pdf.ts';
 
+/** Polls the printer until it reports `state` (IPP offers no push here); fails after 5 s. */
+async function untilPrinterState(printer: IppPrinter, state: string, pollMs = 100): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (let s = await printer.status(); s.state !== state; s = await printer.status()) {
+    if (Date.now() > deadline) throw new Error(`the printer is still ${s.state}, not ${state}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 describe('IppPrinter against ippeveprinter', function () {
   this.timeout(30_000);
   let vp: VirtualPrinter;
@@ -100,31 +109,28 @@ describe('IppPrinter against ippeveprinter', function () {
       return true;
     });
     // The print command still runs to its end; wait for the printer to go idle before the next test.
-    const deadline = Date.now() + 5000;
-    while ((await printer.status()).state !== 'idle' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await untilPrinterState(printer, 'idle');
   });
 
   it('cancels the job when the kiosk aborts', async () => {
     vp.setMode('delay:1');
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 200);
-    await assert.rejects(printer.print(pdf(), { jobName: 'walked-away', timeoutMs: 10_000, pollIntervalMs: 50, signal: ac.signal }), (e: unknown) => {
+    // The resident walks away once the job is printing.
+    const onProgress = (job: JobStatus) => job.state === 'processing' && ac.abort();
+    await assert.rejects(printer.print(pdf(), { jobName: 'walked-away', timeoutMs: 10_000, pollIntervalMs: 50, signal: ac.signal, onProgress }), (e: unknown) => {
       assert.ok(e instanceof PrinterError);
       assert.equal(e.code, 'job_cancelled');
       assert.ok(e.jobId);
       return true;
     });
-    const deadline = Date.now() + 5000;
-    while ((await printer.status()).state !== 'idle' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await untilPrinterState(printer, 'idle');
   });
 
   it('a job sent while another is printing waits for it (ippeveprinter answers server-error-busy instead of queueing)', async () => {
     vp.setMode('delay:1');
     const first = printer.print(pdf(), { jobName: 'first', timeoutMs: 10_000, pollIntervalMs: 50 }).then((r) => ({ r, at: Date.now() }));
     // Send the second job only once the first one is being printed (both take a second).
-    const deadline = Date.now() + 5000;
-    while ((await printer.status()).state !== 'processing' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(Date.now() < deadline, 'the first job never showed as processing');
+    await untilPrinterState(printer, 'processing', 20);
     const second = await printer.print(pdf(), { jobName: 'second', timeoutMs: 10_000, pollIntervalMs: 50 });
     const secondAt = Date.now();
     const { r: r1, at: firstAt } = await first;

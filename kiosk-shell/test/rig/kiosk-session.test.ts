@@ -1,4 +1,4 @@
-import { formatReceiptNumber, generateReceiptNumber } from '@cert/common';
+import { formatReceiptNumber, generateReceiptNumber, type IssuanceStatus } from '@cert/common';
 import { startVirtualPrinter, type VirtualPrinter } from '@cert/scripts/rig';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,9 +13,16 @@ import { startIssuanceRig, type IssuanceRig } from './helpers/issuance-rig.ts';
 class RecordingApi extends KioskApi {
   readonly documents: Buffer[] = [];
   starts = 0;
+  /** Called once each long-poll request has gone out. */
+  onLongPoll = () => {};
   override async start(receiptNumber: string) {
     this.starts++;
     return super.start(receiptNumber);
+  }
+  override status(issuanceId: string, waitMs: number, since?: IssuanceStatus, signal?: AbortSignal): Promise<IssuanceStatus> {
+    const answer = super.status(issuanceId, waitMs, since, signal);
+    if (waitMs > 0) this.onLongPoll();
+    return answer;
   }
   override async document(issuanceId: string): Promise<Buffer> {
     const pdf = await super.document(issuanceId);
@@ -251,9 +258,7 @@ describe('kiosk session against a real server and ippeveprinter', function () {
     const app = await rig.apply();
     rig.answer = () => 'ignore';
     const session = newSession();
-    session.on('progress', (p) => {
-      if (p.kind === 'phase' && p.phase === 'awaiting_confirmation') setTimeout(() => session.cancel(), 100);
-    });
+    api.onLongPoll = () => session.cancel();
     const t0 = Date.now();
     const outcome = await session.issue(app.receiptNumber);
     assert.equal(outcome.status, 'abandoned');

@@ -412,7 +412,8 @@ function readPidFile(): number | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** True while `pid` runs (a zombie, exited but not yet reaped, counts as gone). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

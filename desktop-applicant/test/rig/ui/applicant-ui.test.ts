@@ -5,7 +5,7 @@
 import { formatReceiptNumber } from '@cert/common';
 import { applicantStrings } from '@cert/common/i18n';
 import { DEMO_KIOSKS } from '@cert/scripts/demo';
-import { startDeviceRig, type CardSpec, type DeviceRig } from '@cert/scripts/rig';
+import { startDeviceRig, untilEvent, type CardSpec, type DeviceRig } from '@cert/scripts/rig';
 import type { VirtualMyNumberCard } from '@cert/scripts/virtual-card';
 import { IppPrinter, KioskApi, KioskSession } from 'kiosk-shell';
 import assert from 'node:assert/strict';
@@ -19,8 +19,6 @@ import { captureScreen, focusedId, launchBrowser, SCREENSHOT_DIR, waitForPage, t
 const ja = applicantStrings.ja;
 const RIGHT_PIN = '1234';
 const WRONG_PIN = '9999';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A port nobody listens on (for the unreachable-server cases). */
 async function closedPort(): Promise<number> {
@@ -51,7 +49,7 @@ describe('applicant UI in Chromium (web mode, real server, virtual card, printer
   const remove = async () => {
     await card?.remove();
     card = null;
-    while (host.core.card.status.state !== 'no_card') await sleep(50);
+    await untilEvent(host.core, 'card', () => host.core.card.status.state === 'no_card', 'the core to see the card gone');
   };
   const cardStatus = (text: string) => page.locator('#card-status', { hasText: text }).waitFor();
   const heading = (text: string) => page.locator('main h2', { hasText: text }).waitFor();

@@ -1,8 +1,10 @@
 // The applicant socket client against a small WebSocket server that plays the issuance server's
 // part of the protocol (PROTOCOL.md, Applicant socket) and misbehaves on purpose.
 import { APPLICANT_SOCKET_PATH, SOCKET_CLOSE_UNAUTHORIZED, confirmationSignedText, deviceSignedText } from '@cert/common';
+import { untilEvent } from '@cert/scripts/rig';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApplicantSocketClient, reconnectDelay, type SocketState } from '../../../src/core/applicant-socket-client.ts';
 import { DeviceKey } from '../../../src/core/device-key.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 
 /** What the fake server does with the n-th connection (from 0). */
 type Behaviour = 'drop' | 'authenticate' | 'reject';
@@ -23,6 +26,8 @@ class FakeServer {
   readonly connectedAt: number[] = [];
   readonly received: Record<string, unknown>[] = [];
   readonly sockets: WebSocket[] = [];
+  /** Emits `change` after each connection and each message. */
+  private readonly changes = new EventEmitter();
   behaviour: (n: number) => Behaviour = () => 'authenticate';
 
   private constructor(wss: WebSocketServer) {
@@ -31,6 +36,7 @@ class FakeServer {
       const n = this.connectedAt.length;
       this.connectedAt.push(performance.now());
       this.sockets.push(ws);
+      this.changes.emit('change');
       if (req.url !== APPLICANT_SOCKET_PATH) return ws.close(4404, 'wrong path');
       const b = this.behaviour(n);
       if (b === 'drop') return ws.terminate();
@@ -39,6 +45,7 @@ class FakeServer {
       ws.on('message', (data) => {
         const msg = JSON.parse(data.toString()) as Record<string, unknown> & { type: string; devicePublicKey: string; signature: string };
         this.received.push(msg);
+        this.changes.emit('change');
         if (msg.type !== 'authenticate') return;
         if (b === 'reject' || !verifies(msg.devicePublicKey, deviceSignedText(nonce), msg.signature)) return ws.close(SOCKET_CLOSE_UNAUTHORIZED, 'device_unknown');
         ws.send(JSON.stringify({ type: 'authenticated' }));
@@ -56,16 +63,15 @@ class FakeServer {
     return `http://127.0.0.1:${(this.wss.address() as AddressInfo).port}`;
   }
 
-  waitForConnections(n: number, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolve, reject) => {
-      const poll = () => {
-        if (this.connectedAt.length >= n) return resolve();
-        if (Date.now() > deadline) return reject(new Error(`only ${this.connectedAt.length} of ${n} connections`));
-        setTimeout(poll, 5);
-      };
-      poll();
-    });
+  waitForConnections(n: number): Promise<void> {
+    return untilEvent(this.changes, 'change', () => this.connectedAt.length >= n, `${n} connections`, 5000);
+  }
+
+  /** The first message of `type` the clients sent, once it has arrived. */
+  async message(type: string): Promise<Record<string, unknown>> {
+    const find = () => this.received.find((m) => m.type === type);
+    await untilEvent(this.changes, 'change', () => find() !== undefined, `a ${type} message`, 5000);
+    return find()!;
   }
 
   async close(): Promise<void> {
@@ -74,7 +80,16 @@ class FakeServer {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Resolves on the client's next `state` event that is `state` (its state before start() is offline too). */
+const reaches = (client: ApplicantSocketClient, state: SocketState) =>
+  new Promise<void>((resolve) => {
+    const on = (s: SocketState) => {
+      if (s !== state) return;
+      client.off('state', on);
+      resolve();
+    };
+    client.on('state', on);
+  });
 
 describe('ApplicantSocketClient', () => {
   describe('reconnectDelay', () => {
@@ -97,7 +112,7 @@ describe('ApplicantSocketClient', () => {
     let device: DeviceKey;
     const clients: ApplicantSocketClient[] = [];
 
-    const newClient = (options = { baseDelayMs: 50, maxDelayMs: 400 }) => {
+    const newClient = (options: ConstructorParameters<typeof ApplicantSocketClient>[2] = { baseDelayMs: 50, maxDelayMs: 400 }) => {
       const c = new ApplicantSocketClient({ baseUrl: server.url }, device, options);
       clients.push(c);
       return c;
@@ -155,30 +170,34 @@ describe('ApplicantSocketClient', () => {
 
     it('device_unknown (4401): rejected, and no retry (only a new login can register the key)', async () => {
       server.behaviour = () => 'reject';
-      const client = newClient();
+      const clock = new ManualClock();
+      const client = newClient({ baseDelayMs: 50, maxDelayMs: 400, schedule: clock.schedule });
       client.start();
       const e = await client.whenAuthenticated(2000).catch((x: unknown) => x);
       assert.match(String(e), /rejected: device_unknown/);
       assert.equal(client.state, 'rejected');
-      await sleep(300);
-      assert.equal(server.connectedAt.length, 1, 'no reconnection');
+      assert.deepEqual(clock.pending, [], 'no reconnection scheduled');
+      assert.equal(server.connectedAt.length, 1);
     });
 
     it('stop() while a reconnect is scheduled: no further connection, state stopped', async () => {
       server.behaviour = () => 'drop';
-      const client = newClient({ baseDelayMs: 200, maxDelayMs: 200 });
+      const clock = new ManualClock();
+      const client = newClient({ baseDelayMs: 200, maxDelayMs: 200, schedule: clock.schedule });
+      const dropped = reaches(client, 'offline');
       client.start();
-      await server.waitForConnections(1);
-      await sleep(50);
-      assert.equal(client.state, 'offline');
+      await dropped;
+      assert.deepEqual(clock.pending, [200], 'a reconnect is scheduled');
       client.stop();
       assert.equal(client.state, 'stopped');
-      await sleep(400);
+      assert.deepEqual(clock.pending, [], 'and called off');
+      clock.advance(1000);
       assert.equal(server.connectedAt.length, 1);
     });
 
     it('answers a print confirmation request with a signature over the confirm text; refuses to answer while offline', async () => {
-      const client = newClient();
+      // No reconnect while the test looks at the offline client.
+      const client = newClient({ baseDelayMs: 50, maxDelayMs: 400, schedule: new ManualClock().schedule });
       client.start();
       await client.whenAuthenticated(5000);
       const request = {
@@ -190,14 +209,14 @@ describe('ApplicantSocketClient', () => {
       await got;
       assert.ok(client.pending.has('req-1'));
       client.respond('req-1', false);
-      await sleep(50);
-      const answer = server.received.find((m) => m.type === 'print-confirmation-response') as { requestId: string; approved: boolean; signature: string };
+      const answer = (await server.message('print-confirmation-response')) as { requestId: string; approved: boolean; signature: string };
       assert.equal(answer.approved, false);
       assert.ok(verifies(device.publicKeyBase64, confirmationSignedText('req-1', false), answer.signature));
       assert.equal(verifies(device.publicKeyBase64, confirmationSignedText('req-1', true), answer.signature), false, 'a decline cannot pass for an approval');
 
+      const dropped = reaches(client, 'offline');
       server.sockets.at(-1)!.terminate();
-      await sleep(20);
+      await dropped;
       assert.throws(() => client.respond('req-1', true), /not connected/);
     });
   });

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { App, BrowserWindow } from 'electron';
 import { claimSingleInstance, recoverRenderer } from '../../../src/electron/lifecycle.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { FakeWindow } from './helpers/electron-double.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('electron: single instance and renderer recovery', () => {
   const fakeApp = (lock: boolean) => Object.assign(new EventEmitter(), { quits: 0, requestSingleInstanceLock: () => lock, quit() { this.quits++; } });
@@ -34,24 +33,31 @@ describe('electron: single instance and renderer recovery', () => {
     assert.equal(win.webContents.reloads, 1);
   });
 
-  it('a renderer unresponsive past the grace period is killed and reloaded', async () => {
+  it('a renderer unresponsive past the grace period is killed and reloaded', () => {
     const win = new FakeWindow({});
+    const clock = new ManualClock();
     const logged: string[] = [];
-    recoverRenderer(win as unknown as BrowserWindow, (m) => logged.push(m), 30);
+    recoverRenderer(win as unknown as BrowserWindow, (m) => logged.push(m), 30, clock.schedule);
     win.emit('unresponsive');
     win.emit('unresponsive'); // Electron repeats it; one restart only
-    await sleep(60);
+    assert.deepEqual(clock.pending, [30]);
+    clock.advance(29);
+    assert.equal(win.webContents.crashes, 0);
+    clock.advance(1);
     assert.equal(win.webContents.crashes, 1);
     assert.equal(win.webContents.reloads, 1);
     assert.ok(logged.some((m) => m.includes('unresponsive')));
   });
 
-  it('a renderer that recovers within the grace period is left alone', async () => {
+  it('a renderer that recovers within the grace period is left alone', () => {
     const win = new FakeWindow({});
-    recoverRenderer(win as unknown as BrowserWindow, () => {}, 30);
+    const clock = new ManualClock();
+    recoverRenderer(win as unknown as BrowserWindow, () => {}, 30, clock.schedule);
     win.emit('unresponsive');
+    clock.advance(29);
     win.emit('responsive');
-    await sleep(60);
+    assert.deepEqual(clock.pending, [], 'the restart is called off');
+    clock.advance(1000);
     assert.equal(win.webContents.crashes, 0);
     assert.equal(win.webContents.reloads, 0);
   });

@@ -4,7 +4,7 @@
 import { generateReceiptNumber, type PrintConfirmationRequest } from '@cert/common';
 import { KIOSK_LANGUAGES, KIOSK_STRINGS, type KioskLanguage } from '@cert/common/i18n';
 import { buildApp } from '@cert/scripts/build';
-import { startVirtualPrinter, type VirtualPrinter } from '@cert/scripts/rig';
+import { startVirtualPrinter, untilEvent, type VirtualPrinter } from '@cert/scripts/rig';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,7 +17,6 @@ import { capture, heading, launchChromium, openKiosk, tapDigits, waitForResult, 
 
 const STORE = 'コンビニ テスト駅前店';
 const BOTH: readonly KioskLanguage[] = ['ja', 'en'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A valid receipt number with two neighbouring digits swapped: the check digit must catch it. */
 function mistype(receipt: string): string {
@@ -75,11 +74,11 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
         ...overrides,
       };
     },
-    /** Starts a web host and opens it in a fresh browser context. */
-    async kiosk(overrides: Partial<KioskWebHostOptions> = {}): Promise<{ host: KioskWebHost; page: Page; tab: KioskTab }> {
+    /** Starts a web host and opens it in a fresh browser context (`clock`: see openKiosk). */
+    async kiosk(overrides: Partial<KioskWebHostOptions> = {}, tabOptions: { clock?: boolean } = {}): Promise<{ host: KioskWebHost; page: Page; tab: KioskTab }> {
       const host = await startKioskWebHost(s.config(overrides));
       s.hosts.push(host);
-      const tab = await openKiosk(s.browser, host.url);
+      const tab = await openKiosk(s.browser, host.url, tabOptions);
       s.tabs.push(tab);
       return { host, page: tab.page, tab };
     },
@@ -129,14 +128,11 @@ async function backToStart(page: Page): Promise<void> {
   await page.locator('.screen-start').waitFor();
 }
 
-/** The confirmation request the applicant's device received for a receipt (the last one). */
+/** The confirmation request the applicant's device received for a receipt (the last one), once it has. */
 async function requestFor(rig: IssuanceRig, receipt: string): Promise<PrintConfirmationRequest> {
-  for (let i = 0; i < 100; i++) {
-    const r = rig.requests.filter((q) => q.receiptNumber === receipt).at(-1);
-    if (r) return r;
-    await sleep(50);
-  }
-  throw new Error(`no confirmation request for ${receipt}`);
+  const last = () => rig.requests.filter((q) => q.receiptNumber === receipt).at(-1);
+  await untilEvent(rig.socket, 'confirmation-request', () => last() !== undefined, `a confirmation request for ${receipt}`, 5000);
+  return last()!;
 }
 
 describe('kiosk UI in Chromium (web mode)', function () {
@@ -183,12 +179,12 @@ describe('kiosk UI in Chromium (web mode)', function () {
       assert.equal(await page.getAttribute('.receipt-display', 'data-state'), 'mistyped');
       assert.equal(await page.isDisabled('[data-action="submit"]'), true);
       await capture(page, `entry-mistyped-${lang}`);
-      // Enter is refused too; nothing reaches the server.
+      // Enter is refused too: the next key, handled after it, still edits this entry screen.
       await page.keyboard.press('Enter');
-      await sleep(300);
-      assert.equal(await page.locator('.screen-entry').count(), 1);
-      // Delete the last 11 digits one by one, then type the right number.
-      for (let i = 0; i < 11; i++) await page.click('[data-key="delete"]');
+      await page.click('[data-key="delete"]');
+      assert.equal(await page.textContent('.entry-hint'), t.entryProgress(11));
+      // Delete the other 10 of the last 11 digits one by one, then type the right number.
+      for (let i = 0; i < 10; i++) await page.click('[data-key="delete"]');
       assert.equal(await page.textContent('.entry-hint'), t.entryProgress(1));
       await page.click('[data-key="clear"]');
       await tapDigits(page, app.receiptNumber);
@@ -282,8 +278,9 @@ describe('kiosk UI in Chromium (web mode)', function () {
     const wrong = mistype(third.receiptNumber);
     await page.keyboard.type(`${wrong}\n`, { delay: 5 });
     await page.locator('.receipt-display[data-state="mistyped"]').waitFor();
-    await sleep(300);
-    assert.equal(await page.locator('.screen-entry').count(), 1);
+    // The scan's Enter went nowhere: the next key, handled after it, still edits this entry screen.
+    await page.click('[data-key="delete"]');
+    assert.equal(await page.textContent('.entry-hint'), KIOSK_STRINGS.ja.entryProgress(11));
     assert.equal(s.rig.requests.filter((r) => r.receiptNumber === wrong).length, 0);
   });
 
@@ -426,7 +423,7 @@ describe('kiosk UI in Chromium (web mode)', function () {
   });
 
   test('kiosk inactivity: entry, result and done screens return to start in Japanese; the approval countdown is not cut short', async () => {
-    const { page } = await s.kiosk({ inactivityMs: 1500 });
+    const { page } = await s.kiosk({ inactivityMs: 1500 }, { clock: true });
     const startJa = heading(page).filter({ hasText: KIOSK_STRINGS.ja.startHeading });
     await startEntry(page, 'en');
     await tapDigits(page, '1234');
@@ -446,18 +443,31 @@ describe('kiosk UI in Chromium (web mode)', function () {
     const waiting = await s.rig.apply();
     await submitOnKeypad(page, 'en', waiting.receiptNumber);
     await page.locator('.screen-approve').waitFor();
-    await sleep(3000);
+    // Twice the inactivity limit passes on the page's clock, every timer firing on the way.
+    await page.clock.runFor(3000);
     assert.equal(await page.locator('.screen-approve').count(), 1);
+    // Cancel abandons the attempt: the receipt is printable again (the device hears of it).
+    let status: string | undefined;
+    const onStatus = (u: { applicationId: string; status: string }) => {
+      if (u.applicationId === waiting.applicationId) status = u.status;
+    };
+    s.rig.socket.on('application-status', onStatus);
     await page.click('[data-action="cancel"]');
     await page.locator('.screen-start').waitFor();
-    // Cancel abandons the attempt: the receipt is printable again.
-    for (let i = 0; i < 50 && (await s.rig.applicationStatus(waiting.applicationId)) !== 'submitted'; i++) await sleep(100);
+    await untilEvent(s.rig.socket, 'application-status', () => status === 'submitted', 'the application back to submitted', 5000).finally(() => s.rig.socket.off('application-status', onStatus));
     assert.equal(await s.rig.applicationStatus(waiting.applicationId), 'submitted');
   });
 
   test('admin exit: hidden behind five taps on the title; a wrong code is refused; the right one stops the kiosk', async () => {
     let exits = 0;
-    const { host } = await s.kiosk({ adminCode: '246810', onAdminExit: () => exits++ });
+    let exited = () => {};
+    const { host } = await s.kiosk({
+      adminCode: '246810',
+      onAdminExit: () => {
+        exits++;
+        exited();
+      },
+    });
     for (const lang of BOTH) {
       const tab = await openKiosk(s.browser, host.url);
       s.tabs.push(tab);
@@ -473,10 +483,11 @@ describe('kiosk UI in Chromium (web mode)', function () {
       await capture(page, `admin-wrong-${lang}`);
       assert.equal(exits, lang === 'ja' ? 0 : 1);
       await tapDigits(page, '246810');
+      const exit = new Promise<void>((resolve) => (exited = resolve));
       await page.click('[data-action="admin-exit"]');
       await heading(page).filter({ hasText: t.adminClosing }).waitFor();
       await capture(page, `closing-${lang}`);
-      for (let i = 0; i < 20 && exits !== (lang === 'ja' ? 1 : 2); i++) await sleep(50);
+      await exit;
       assert.equal(exits, lang === 'ja' ? 1 : 2);
     }
   });

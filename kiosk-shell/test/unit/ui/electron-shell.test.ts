@@ -3,6 +3,7 @@
 // reload, display-sleep blocker, single instance, configuration errors.
 import { dammCheckDigit } from '@cert/common';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,6 @@ import { KIOSK_EVENT_CHANNEL, KIOSK_INVOKE_CHANNEL } from '../../../src/electron
 import { KIOSK_URL } from '../../../src/electron/kiosk-protocol.ts';
 import { fakeElectron, fakeEvent, type FakeElectron, type FakeWebContents } from './helpers/fake-electron.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ADMIN_CODE = '13579246';
 
 describe('Electron kiosk shell (electron double)', () => {
@@ -155,8 +155,9 @@ describe('Electron kiosk shell (electron double)', () => {
     assert.equal(win.webContents.devToolsClosed, 1);
     win.emit('unresponsive');
     assert.equal(win.webContents.crashes, 1);
+    const reload = win.nextLoad();
     win.webContents.emit('render-process-gone', fakeEvent(), { reason: 'crashed', exitCode: 139 });
-    await sleep(20);
+    assert.equal(await reload, KIOSK_URL);
     assert.deepEqual(win.loaded, [KIOSK_URL, KIOSK_URL]);
     assert.ok(logs.some((l) => l.includes('renderer gone (crashed, exit code 139)')));
   });
@@ -171,11 +172,14 @@ describe('Electron kiosk shell (electron double)', () => {
     assert.equal(close(), true, 'closed without an admin exit');
     const wrong = await call('kiosk.adminExit', ['00000000']);
     assert.deepEqual(wrong, { ok: false, error: { code: 'admin_code_wrong', message: 'wrong admin code' } });
-    await sleep(20);
+    // A right code starts leaving one setImmediate after its reply; let that turn pass.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(!logs.includes('leaving the kiosk shell'));
     assert.equal(f.app.quits, 0);
     assert.equal(close(), true);
+    const quit = once(f.app, 'quit');
     assert.deepEqual(await call('kiosk.adminExit', [ADMIN_CODE]), { ok: true, value: null });
-    for (let i = 0; i < 50 && f.app.quits === 0; i++) await sleep(10);
+    await quit;
     assert.equal(f.app.quits, 1);
     assert.equal(close(), false, 'the admin exit must let the window close');
   });

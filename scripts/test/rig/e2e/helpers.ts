@@ -151,5 +151,3 @@ export async function serverStatus(core: ApplicantCore, applicationId: string): 
   assert.ok(r, `application ${applicationId} is not in the resident's list`);
   return r.status;
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -13,6 +13,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildApp } from '../../../src/build/build-apps.ts';
 import { DEMO_KIOSKS } from '../../../src/demo/seed-demo.ts';
 import { startDeviceRig, type DeviceRig } from '../../../src/rig/device-rig.ts';
+import { processAlive } from '../../../src/rig/pcscd-rig.ts';
 import { REPO_ROOT } from '../../../src/rig/server-process.ts';
 import type { VirtualMyNumberCard } from '../../../src/virtual-card/virtual-mynumber-card.ts';
 
@@ -29,18 +30,23 @@ const EXPECTED_CONSOLE = /'frame-ancestors' is ignored when delivered via a <met
 const SHORT_DECISION_MS = 4000;
 const SHORT_INACTIVITY_MS = 3000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Starts the rig; while another process holds the machine's one pcscd, waits for it (never kills it). */
+/**
+ * Starts the rig; while another process holds the machine's one pcscd, waits until that pcscd or
+ * its holder is gone (never kills it), for up to 10 minutes. No event tells another process's
+ * end, so this polls.
+ */
 async function startRigWhenFree(): Promise<DeviceRig> {
-  for (let attempt = 1; ; attempt++) {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
     try {
       return await startDeviceRig({ slots: 1 });
     } catch (e) {
       const message = (e as Error).message;
-      if (!/pcscd .* is in use by process \d+/.test(message) || attempt >= 20) throw e;
-      console.log(`      [rig] ${message}; waiting 30 s (attempt ${attempt})`);
-      await sleep(30_000);
+      const busy = /pcscd \(pid (\d+)\) is in use by process (\d+)/.exec(message);
+      if (!busy || Date.now() > deadline) throw e;
+      console.log(`      [rig] ${message}; waiting for it to be released`);
+      const [pcscd, holder] = [Number(busy[1]), Number(busy[2])];
+      while (processAlive(pcscd) && processAlive(holder) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     }
   }
 }

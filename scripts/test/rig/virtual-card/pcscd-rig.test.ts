@@ -5,20 +5,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PCSCD_PID_FILE, leaseReaderSlots, restartPcscd, runningPcscd, stopPcscd } from '../../../src/rig/pcscd-rig.ts';
+import { PCSCD_PID_FILE, leaseReaderSlots, processAlive, restartPcscd, runningPcscd, stopPcscd } from '../../../src/rig/pcscd-rig.ts';
 import { ensureTestPki } from '../../../src/pki/test-pki.ts';
 import { cardArgsFromPki, startCardProcess, type CardProcess } from '../../../src/virtual-card/index.ts';
 
 const run = promisify(execFile);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntil(test: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -54,10 +45,10 @@ describe('pcscd rig', function () {
     const pid = a.pcscd.pid;
     await a.release();
     await a.release(); // idempotent
-    assert.ok(alive(pid), 'still running for the second lease');
+    assert.ok(processAlive(pid), 'still running for the second lease');
     await b.release();
     assert.equal(runningPcscd(), undefined);
-    assert.ok(!alive(pid), 'stopped');
+    assert.ok(!processAlive(pid), 'stopped');
     assert.ok(!existsSync(PCSCD_PID_FILE), 'pcscd removed its pid file');
   });
 
@@ -82,7 +73,7 @@ describe('pcscd rig', function () {
     const deadNode = spawnSync('true').pid; // an owner process that no longer exists
     writeFileSync(join(dir, 'owner.json'), JSON.stringify({ nodePid: deadNode, pcscdPid: stale.pid, confDir }));
     const lease = await leaseReaderSlots(1, { dir });
-    assert.ok(!alive(stale.pid!), 'stale pcscd killed');
+    assert.ok(!processAlive(stale.pid!), 'stale pcscd killed');
     assert.notEqual(lease.pcscd.pid, stale.pid);
     await lease.release();
   });
@@ -119,6 +110,6 @@ describe('pcscd rig', function () {
     spawned.push(foreign);
     await waitUntil(() => existsSync(PCSCD_PID_FILE) && parseInt(readFileSync(PCSCD_PID_FILE, 'utf8'), 10) === foreign.pid, 'foreign pcscd');
     await assert.rejects(leaseReaderSlots(1), /not started by this rig is running \(pid \d+/);
-    assert.ok(alive(foreign.pid!), 'left alone');
+    assert.ok(processAlive(foreign.pid!), 'left alone');
   });
 });

@@ -32,9 +32,13 @@ export interface KioskTab {
   close(): Promise<void>;
 }
 
-/** Opens the kiosk URL in a new context and waits for the start screen. */
-export async function openKiosk(browser: Browser, url: string): Promise<KioskTab> {
+/**
+ * Opens the kiosk URL in a new context and waits for the start screen. With `clock`, the page's
+ * timers run on Playwright's clock: time flows as usual, and a test can also move it forward.
+ */
+export async function openKiosk(browser: Browser, url: string, options: { clock?: boolean } = {}): Promise<KioskTab> {
   const context = await browser.newContext({ viewport: VIEWPORT });
+  if (options.clock) await context.clock.install();
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {

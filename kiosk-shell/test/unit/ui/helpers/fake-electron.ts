@@ -54,7 +54,7 @@ export class FakeWebContents extends EventEmitter {
 export interface FakeElectron {
   module: ElectronModule;
   app: EventEmitter & { quits: number; switches: string[][]; singleInstance: boolean };
-  windows: (EventEmitter & { options: Record<string, unknown>; webContents: FakeWebContents; loaded: string[]; shown: boolean; focused: number })[];
+  windows: (EventEmitter & { options: Record<string, unknown>; webContents: FakeWebContents; loaded: string[]; nextLoad(): Promise<string>; shown: boolean; focused: number })[];
   ipcHandlers: Map<string, (event: unknown, ...args: unknown[]) => unknown>;
   schemes: unknown[];
   protocolHandlers: Map<string, (request: { url: string }) => Promise<Response>>;
@@ -77,6 +77,7 @@ export function fakeElectron(userData: string, options: { singleInstance?: boole
     whenReady: () => Promise.resolve(),
     quit: () => {
       app.quits++;
+      app.emit('quit');
     },
     getPath: (name: string) => {
       if (name !== 'userData') throw new Error(`unexpected getPath(${name})`);
@@ -88,6 +89,7 @@ export function fakeElectron(userData: string, options: { singleInstance?: boole
   class FakeBrowserWindow extends EventEmitter {
     readonly webContents = new FakeWebContents();
     readonly loaded: string[] = [];
+    private readonly loadWaiters: ((url: string) => void)[] = [];
     shown = false;
     focused = 0;
     destroyed = false;
@@ -98,7 +100,12 @@ export function fakeElectron(userData: string, options: { singleInstance?: boole
     }
     loadURL(url: string) {
       this.loaded.push(url);
+      for (const resolve of this.loadWaiters.splice(0)) resolve(url);
       return Promise.resolve();
+    }
+    /** Resolves with the URL of the next loadURL call. */
+    nextLoad(): Promise<string> {
+      return new Promise((resolve) => this.loadWaiters.push(resolve));
     }
     isDestroyed() {
       return this.destroyed;
