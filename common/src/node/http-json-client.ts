@@ -63,7 +63,7 @@ export function httpCall(endpoint: ServerEndpoint, call: HttpCall): Promise<{ st
           const status = res.statusCode ?? 0;
           const contentType = String(res.headers['content-type'] ?? '');
           if (status < 400) return resolve({ status, contentType, body });
-          let parsed: z.infer<typeof errorBodySchema> | null = null;
+          let parsed: z.infer<typeof errorBodySchema> | null;
           try {
             const r = errorBodySchema.safeParse(JSON.parse(body.toString('utf8')));
             parsed = r.success ? r.data : null;

@@ -12,6 +12,7 @@ import type { ServerEndpoint } from '@cert/common/node';
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import type { DeviceKey } from './device-key.ts';
+import { realSchedule, type Schedule } from './schedule.ts';
 
 /** Connection state shown to the resident. */
 export type SocketState = 'connecting' | 'authenticated' | 'offline' | 'rejected' | 'stopped';
@@ -38,7 +39,7 @@ export function reconnectDelay(attempt: number, baseMs = 500, maxMs = 30_000): n
 export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
   private ws: WebSocket | null = null;
   private attempt = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private cancelReconnect: (() => void) | null = null;
   private stopped = false;
   private current: SocketState = 'offline';
   /** Open requests by id, so a UI can render them after a restart of its view. */
@@ -47,7 +48,7 @@ export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
   constructor(
     private readonly endpoint: ServerEndpoint,
     private readonly device: DeviceKey,
-    private readonly options: { baseDelayMs?: number; maxDelayMs?: number } = {},
+    private readonly options: { baseDelayMs?: number; maxDelayMs?: number; schedule?: Schedule } = {},
   ) {
     super();
   }
@@ -109,7 +110,7 @@ export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
       }
       this.setState('offline', `closed (${code})`);
       const delay = reconnectDelay(this.attempt++, this.options.baseDelayMs, this.options.maxDelayMs);
-      this.timer = setTimeout(() => this.connect(), delay);
+      this.cancelReconnect = (this.options.schedule ?? realSchedule)(() => this.connect(), delay);
     });
   }
 
@@ -158,7 +159,7 @@ export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
   /** Disconnects and stops reconnecting. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelReconnect?.();
     this.ws?.close();
     if (!this.ws) this.setState('stopped');
   }

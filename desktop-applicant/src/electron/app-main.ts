@@ -1,10 +1,10 @@
 // Wires the applicant core to Electron: single instance, the app:// renderer, the window and its
 // guards, IPC, print-confirmation attention, and the device key in the OS keystore. Takes the
 // electron module as a parameter so tests can run it against a double.
+import { applicantStrings } from '@cert/common/i18n';
 import type * as Electron from 'electron';
 import type { BrowserWindow } from 'electron';
 import { join } from 'node:path';
-import { applicantStrings } from '../../../common/src/i18n/applicant-strings.ts';
 import { ApplicantCore, DEVICE_KEY_FILE, type ApplicantCoreOptions } from '../core/applicant-core.ts';
 import { registerApplicantIpc } from './ipc-main.ts';
 import { safeStorageProtector, sealKeyFile } from './key-protector.ts';

@@ -1,5 +1,6 @@
 // One running instance, and a renderer that comes back by itself after a crash or a hang.
 import type { App, BrowserWindow } from 'electron';
+import { realSchedule, type Schedule } from '../core/schedule.ts';
 
 /** Takes the single-instance lock; a second launch quits and focuses the first one's window. */
 export function claimSingleInstance(app: Pick<App, 'requestSingleInstanceLock' | 'quit' | 'on'>, focusExisting: () => void): boolean {
@@ -19,11 +20,11 @@ export const UNRESPONSIVE_GRACE_MS = 10_000;
  * a renderer that stays unresponsive past the grace period. The core's state lives in the main
  * process, so a reload loses nothing the resident entered that the core holds.
  */
-export function recoverRenderer(win: Pick<BrowserWindow, 'on' | 'webContents' | 'isDestroyed'>, log: (msg: string) => void, graceMs = UNRESPONSIVE_GRACE_MS): void {
-  let hang: ReturnType<typeof setTimeout> | null = null;
+export function recoverRenderer(win: Pick<BrowserWindow, 'on' | 'webContents' | 'isDestroyed'>, log: (msg: string) => void, graceMs = UNRESPONSIVE_GRACE_MS, schedule: Schedule = realSchedule): void {
+  let cancelHang: (() => void) | null = null;
   const clearHang = () => {
-    if (hang) clearTimeout(hang);
-    hang = null;
+    cancelHang?.();
+    cancelHang = null;
   };
   win.webContents.on('render-process-gone', (_event, details) => {
     clearHang();
@@ -31,8 +32,8 @@ export function recoverRenderer(win: Pick<BrowserWindow, 'on' | 'webContents' | 
     if (details.reason !== 'clean-exit' && !win.isDestroyed()) win.webContents.reload();
   });
   win.on('unresponsive', () => {
-    hang ??= setTimeout(() => {
-      hang = null;
+    cancelHang ??= schedule(() => {
+      cancelHang = null;
       log(`renderer unresponsive for ${graceMs} ms: restarting it`);
       if (!win.isDestroyed()) win.webContents.forcefullyCrashRenderer();
     }, graceMs);

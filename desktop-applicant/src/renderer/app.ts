@@ -1,7 +1,7 @@
 // The applicant app's shell: header (language, menu, connection), the current screen, the
 // server-offline banner and the print confirmation prompt; keeps the state current from events.
 import { IpcCallError, type CatalogResponse, type IpcError } from '@cert/common';
-import type { ApplicantStrings } from '../../../common/src/i18n/applicant-strings.ts';
+import type { ApplicantStrings } from '@cert/common/i18n';
 import { Attention } from './attention.ts';
 import type { AppContext, AppState, ApplicantRendererApi, Notice, Screen, ScreenFactory, ScreenName, SessionView } from './context.ts';
 import { h, messages, type Messages } from './dom.ts';

@@ -1,6 +1,6 @@
 // Tiny DOM helpers: elements are built with textContent only (never innerHTML), so server text
 // such as store names can never become markup.
-import type { ApplicantStrings } from '../../../common/src/i18n/applicant-strings.ts';
+import type { ApplicantStrings } from '@cert/common/i18n';
 
 type Child = Node | string | null | undefined | false;
 type AttrValue = string | number | boolean | null | undefined | ((ev: Event) => void);

@@ -1,6 +1,6 @@
 // The UI language and the formats that depend on it (yen, dates, catalog texts).
 import type { CertificateOption, LocalizedText } from '@cert/common';
-import { applicantStrings, type ApplicantStrings, type Lang } from '../../../common/src/i18n/applicant-strings.ts';
+import { applicantStrings, type ApplicantStrings, type Lang } from '@cert/common/i18n';
 
 const STORAGE_KEY = 'applicant-lang';
 const LOCALES: Record<Lang, string> = { ja: 'ja-JP', en: 'en-GB' };

@@ -1,8 +1,8 @@
 // Renderer entry: the same code in Electron and in a browser; only the transport differs (the
 // preload's bridge, or the web-mode bridge to the local host).
 import { applicantChannels, applicantEvents, rendererApi } from '@cert/common';
-import { applicantStrings } from '../../../common/src/i18n/applicant-strings.ts';
-import { createWebTransport } from '../../../common/src/browser/web-bridge.ts';
+import { createWebTransport } from '@cert/common/browser';
+import { applicantStrings } from '@cert/common/i18n';
 import { App } from './app.ts';
 import { h } from './dom.ts';
 

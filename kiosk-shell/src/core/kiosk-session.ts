@@ -279,7 +279,6 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
       }
     } finally {
       pdf?.fill(0);
-      pdf = null;
     }
 
     // 7. Tell the server; only now does the receipt count as printed.

@@ -1,5 +1,5 @@
 // The large on-screen number pad shared by the receipt entry and the staff code entry.
-import type { KioskStrings } from '../../../common/src/i18n/kiosk-strings.ts';
+import type { KioskStrings } from '@cert/common/i18n';
 import { button, h } from './dom.ts';
 
 /** What the keys do. */

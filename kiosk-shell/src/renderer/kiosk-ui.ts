@@ -2,7 +2,7 @@
 // → done, or a result screen saying why not. Follows the core's progress events, returns to
 // start after inactivity, takes scanner bursts, and lets staff leave with the admin code.
 import { IpcCallError, type CreateIssuanceResponse, type IpcError, type KioskInfo, type KioskOutcomeView, type KioskProgressView, type RendererApi, type kioskChannels, type kioskEvents } from '@cert/common';
-import { KIOSK_LANGUAGE_TAGS, KIOSK_STRINGS, type KioskLanguage } from '../../../common/src/i18n/kiosk-strings.ts';
+import { KIOSK_LANGUAGE_TAGS, KIOSK_STRINGS, type KioskLanguage } from '@cert/common/i18n';
 import { h } from './dom.ts';
 import { idleDeadline } from './idle-policy.ts';
 import { ipcFailureResult, outcomeResult, type ResultActions } from './outcome-results.ts';

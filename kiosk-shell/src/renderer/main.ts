@@ -1,6 +1,6 @@
 // Renderer entry: the same UI in Electron (preload transport) and in web mode (web bridge).
 import { kioskChannels, kioskEvents, rendererApi, type IpcTransport } from '@cert/common';
-import { createWebTransport } from '../../../common/src/browser/web-bridge.ts';
+import { createWebTransport } from '@cert/common/browser';
 import { KioskUi } from './kiosk-ui.ts';
 
 const root = document.getElementById('app')!;

@@ -1,7 +1,7 @@
 // What the resident reads when a receipt did not print: one screen per cause, each saying what
 // happened, whether the application is still there, and what to do next.
 import type { IpcError, KioskOutcomeView } from '@cert/common';
-import type { KioskStrings } from '../../../common/src/i18n/kiosk-strings.ts';
+import type { KioskStrings } from '@cert/common/i18n';
 import type { ResultSpec } from './screens.ts';
 
 /** The ways on from a result screen. */

@@ -29,7 +29,7 @@ export function displayGroups(digits: string): string[] {
  * wrong with it), else null when the code held no digits at all.
  */
 export function receiptFromScan(text: string): string | null {
-  const runs = (text.match(/[0-9０-９](?:[0-9０-９\s\-]*[0-9０-９])?/g) ?? []).map((r) => stripReceiptSeparators(r) ?? '');
+  const runs = (text.match(/[0-9０-９](?:[0-9０-９\s-]*[0-9０-９])?/g) ?? []).map((r) => stripReceiptSeparators(r) ?? '');
   const valid = runs.find((r) => r.length === RECEIPT_NUMBER_LENGTH && dammValid(r));
   if (valid) return valid;
   const first = runs.find((r) => r.length > 0);

@@ -1,8 +1,8 @@
 // The kiosk's screens as DOM builders. Each returns a View: its content, the heading that takes
 // focus when it appears (so screen readers announce the new screen), how it takes part in the
 // inactivity timeout, and the physical keys it handles.
-import { KIOSK_LANGUAGES, KIOSK_LANGUAGE_TAGS, KIOSK_STRINGS, type KioskLanguage, type KioskStrings } from '../../../common/src/i18n/kiosk-strings.ts';
 import type { CreateIssuanceResponse, KioskInfo } from '@cert/common';
+import { KIOSK_LANGUAGES, KIOSK_LANGUAGE_TAGS, KIOSK_STRINGS, type KioskLanguage, type KioskStrings } from '@cert/common/i18n';
 import { append, button, h, uid, type Child } from './dom.ts';
 import type { IdleRule } from './idle-policy.ts';
 import { keypad } from './keypad.ts';

@@ -1,14 +1,15 @@
 import { formatReceiptNumber, type PrintConfirmationRequest } from '@cert/common';
 import { ApplicantCore } from 'desktop-applicant';
+import { startApplicantWebHost } from 'desktop-applicant/web-host';
 import { IppPrinter, KioskApi, KioskSession } from 'kiosk-shell';
+import { startKioskWebHost } from 'kiosk-shell/web-host';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../rig/server-process.ts';
 import { startDeviceRig } from '../rig/device-rig.ts';
+import { untilEvent } from '../rig/until-event.ts';
 import { buildApp } from '../build/build-apps.ts';
-import { startApplicantWebHost } from '../../../desktop-applicant/src/host/web-main.ts';
-import { startKioskWebHost } from '../../../kiosk-shell/src/host/kiosk-web-host.ts';
 import { DEMO_KIOSKS } from './seed-demo.ts';
 import { DEFAULT_AUTH_PIN } from '../virtual-card/persona.ts';
 
@@ -77,7 +78,8 @@ try {
   say('kiosk: receipt number typed', formatReceiptNumber(application.receiptNumber));
   const outcome = await kiosk.issue(formatReceiptNumber(application.receiptNumber));
   if (outcome.status !== 'printed') throw new Error(`the kiosk ended with ${outcome.status}: ${outcome.error ?? ''}`);
-  await new Promise((r) => setTimeout(r, 300));
+  // The applicant hears of "printed" over its socket, a moment after the kiosk reported it.
+  await untilEvent(applicant, 'receipts', () => lifecycle.includes('application:printed'), 'the applicant to see its application printed', 5000);
 
   const doc = rig.printer.documents().at(-1);
   if (!doc) throw new Error('the printer received no document');

@@ -17,7 +17,7 @@
 //   would share (and clobber) slot 0/1; pcscd also de-duplicates drivers by path ("Reusing already loaded driver").
 //   For more than 2 slots the rig therefore gives each entry its own copy of the .so (dlopen of a distinct file
 //   gets distinct globals).
-// - Timing, measured on the 2-core test VM (scripts/test/virtual-card prints the figures):
+// - Timing, measured on the 2-core test VM (scripts/test/rig/virtual-card prints the figures):
 //   * pcscd: exec → pid file, client socket, vpcd listeners and all readers listed by pcsc_scan: ~50–60 ms.
 //     SIGTERM → exit: ~5 ms. A restart on the same ports: the card process is back in its slot ~0.4 s later.
 //   * Insertion: the TCP connect completes at once (kernel backlog), but vpcd only accept()s at pcscd's next
@@ -271,7 +271,7 @@ async function launch(spec: LaunchSpec, leased: Set<number>): Promise<Instance> 
     await waitReady(inst, () => spawnError, spec.startTimeoutMs);
   } catch (err) {
     await terminate(child, exited);
-    throw new Error(`${(err as Error).message}\n--- pcscd output ---\n${output.slice(-4000)}`);
+    throw new Error(`${(err as Error).message}\n--- pcscd output ---\n${output.slice(-4000)}`, { cause: err });
   }
   inst.startupMs = performance.now() - t0;
   return inst;
@@ -412,7 +412,8 @@ function readPidFile(): number | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** True while `pid` runs (a zombie, exited but not yet reaped, counts as gone). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
@@ -449,7 +450,7 @@ function socketAnswers(path: string): Promise<boolean> {
 function listeningTcpPorts(): Set<number> {
   const ports = new Set<number>();
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(f, 'utf8');
     } catch {
