@@ -6,7 +6,7 @@ import { AdminError } from '../services/admin-service.ts';
 import type { AuditCheckpoint } from '../store/audit-log.ts';
 import { backupSqlite, restoreSqlite } from '../store/db/sqlite-backup.ts';
 import { MIGRATIONS } from '../store/migrations/index.ts';
-import { parseOptions, UsageError } from './main.ts';
+import { parseOptions, UsageError } from './cli-options.ts';
 
 function readInput(path: string | undefined, what: string): Buffer {
   if (!path) throw new UsageError(`${what} file is required`);

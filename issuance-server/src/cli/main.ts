@@ -1,7 +1,7 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SERVER_VERSION } from '../config.ts';
 import { runAdmin } from './admin-command.ts';
 import { runServe } from './serve-command.ts';
+import { UsageError } from './cli-options.ts';
 
 const USAGE = `usage:
   issuance-server serve --data-dir DIR [--host H] [--port P] [--tls-cert F --tls-key F] [--public-url URL]
@@ -25,8 +25,6 @@ const USAGE = `usage:
   issuance-server [serve|admin] --help
   issuance-server --version`;
 
-/** A command-line mistake: shown with the usage, exit code 2. */
-export class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -43,14 +41,6 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
 }
 
-/** Parses options strictly; unknown options are usage errors. */
-export function parseOptions<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,7 +1,7 @@
 import { defaultServerConfig, type RateLimit } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startServer } from '../server.ts';
-import { parseOptions, UsageError } from './main.ts';
+import { parseOptions, UsageError } from './cli-options.ts';
 
 /** Parses a rate limit written `BURST/PER_MINUTE` (e.g. `10/10`). */
 export function parseRateLimit(name: string, value: string): RateLimit {

@@ -37,7 +37,7 @@ export function parseCertificate(der: Uint8Array): pkijs.Certificate {
   try {
     return pkijs.Certificate.fromBER(der);
   } catch (e) {
-    throw new Error(`not a DER X.509 certificate (${(e as Error).message})`);
+    throw new Error(`not a DER X.509 certificate (${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -60,7 +60,7 @@ export function certificateDer(cert: pkijs.Certificate): Buffer {
 /** A certificate field that is present but not what its type promises (e.g. keyUsage that is no BIT STRING). */
 class MalformedField extends Error {}
 
-function extension<T>(cert: pkijs.Certificate, oid: string, outer: typeof asn1js.BaseBlock<any>, isValid: (v: unknown) => v is T): T | null {
+function extension<T>(cert: pkijs.Certificate, oid: string, outer: abstract new (...args: never[]) => unknown, isValid: (v: unknown) => v is T): T | null {
   const ext = cert.extensions?.find((e) => e.extnID === oid);
   if (!ext) return null;
   // pkijs fills in defaults when the bytes do not match the type (a basicConstraints that is an
@@ -210,7 +210,7 @@ export class CertificateVerifier {
     try {
       crl = pkijs.CertificateRevocationList.fromBER(der);
     } catch (e) {
-      throw new Error(`not a DER X.509 CRL (${(e as Error).message})`);
+      throw new Error(`not a DER X.509 CRL (${(e as Error).message})`, { cause: e });
     }
     for (const a of await this.currentAnchors()) {
       if (!crl.issuer.isEqual(a.cert.subject)) continue;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import BetterSqlite3 from 'better-sqlite3';
-import { ensureTestPki, type TestPkiManifest } from '../../../scripts/src/pki/test-pki.ts';
+import { ensureTestPki, type TestPkiManifest } from '@cert/scripts/pki';
 import { DATABASE_FILE } from '../../src/store/db/sqlite-database.ts';
 import { DEMO_RESIDENTS, admin, runCli, tempDir, type CliResult } from './cli-harness.ts';
 

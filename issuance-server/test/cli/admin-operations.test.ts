@@ -39,14 +39,12 @@ describe('admin operations (spawned bin)', function () {
     // A short print deadline: the kiosk fetches the document and never reports.
     const ts = await TestServer.start({ printTimeoutMs: 2000, sweepIntervalMs: 50 });
     const dataDir = ts.dataDir;
-    let issuanceId = '';
-    let receipt = '';
     try {
       const taro = await ts.login('R0001', new TestDevice());
       const sock = await ts.deviceSocket(taro.device);
       const app = await ts.apply(taro);
-      receipt = app.receiptNumber;
-      issuanceId = (await ts.claimAndApprove(0, app, taro.device, sock)).issuanceId;
+      const receipt = app.receiptNumber;
+      const issuanceId = (await ts.claimAndApprove(0, app, taro.device, sock)).issuanceId;
       const doc = await ts.kioskDocument(0, issuanceId);
       assert.equal(doc.status, 200, doc.text);
       await eventually(async () => (await ts.kioskStatus(0, issuanceId)).json?.status === 'outcome_unknown', 5000);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { ensureTestPki, type TestPkiManifest } from '../../../scripts/src/pki/test-pki.ts';
+import { ensureTestPki, type TestPkiManifest } from '@cert/scripts/pki';
 import { admin, runCli, startServe, tempDir, type ServeProcess } from './cli-harness.ts';
 
 /** GET over https with a chosen CA (or none: the system store). */

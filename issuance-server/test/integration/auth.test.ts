@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { challengeResponseSchema, loginResponseSchema, loginSignedText, sha256DigestInfo } from '@cert/common';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { softwareToken } from '../../../scripts/src/rig/software-token.ts';
+import { softwareToken } from '@cert/scripts/rig';
 import { assertError, TestDevice, TestServer } from './harness.ts';
 
 describe('integration: login', () => {

@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicantApi } from '../../../desktop-applicant/src/core/applicant-api.ts';
-import { ApplicantSocketClient } from '../../../desktop-applicant/src/core/applicant-socket-client.ts';
-import { DeviceKey } from '../../../desktop-applicant/src/core/device-key.ts';
-import { KioskApi } from '../../../kiosk-shell/src/core/kiosk-api.ts';
-import { DEMO_MUNICIPALITY } from '../../../scripts/src/demo/seed-demo.ts';
-import { softwareToken } from '../../../scripts/src/rig/software-token.ts';
+import { ApplicantApi } from 'desktop-applicant';
+import { ApplicantSocketClient } from 'desktop-applicant';
+import { DeviceKey } from 'desktop-applicant';
+import { KioskApi } from 'kiosk-shell';
+import { DEMO_MUNICIPALITY } from '@cert/scripts/demo';
+import { softwareToken } from '@cert/scripts/rig';
 import { assertError, TestServer } from './harness.ts';
 
 /** Text of a PDF through poppler's pdftotext. */

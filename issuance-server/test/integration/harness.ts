@@ -22,9 +22,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
-import { seedDemo, type SeededDemo } from '../../../scripts/src/demo/seed-demo.ts';
-import { ensureTestPki, type PkiCredential, type TestPkiManifest } from '../../../scripts/src/pki/test-pki.ts';
-import { softwareToken } from '../../../scripts/src/rig/software-token.ts';
+import { seedDemo, type SeededDemo } from '@cert/scripts/demo';
+import { ensureTestPki, type PkiCredential, type TestPkiManifest } from '@cert/scripts/pki';
+import { softwareToken } from '@cert/scripts/rig';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
@@ -81,6 +81,7 @@ export interface HttpResult {
   bytes: Buffer;
   text: string;
   /** Parsed JSON when the answer is JSON, else undefined. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever fields the answer has
   json: any;
 }
 
@@ -181,6 +182,7 @@ export function rawExchange(port: number, request: string | Buffer, timeoutMs = 
 // Raw WebSocket
 
 /** A message the server sent on the applicant socket. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever fields a message has
 export type SocketMessage = { type: string; [k: string]: any };
 
 /** A raw applicant socket that records every message and lets a test await them in order. */

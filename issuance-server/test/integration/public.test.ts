@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { CERTIFICATE_TYPES, catalogResponseSchema, healthResponseSchema } from '@cert/common';
-import { DEMO_MUNICIPALITY } from '../../../scripts/src/demo/seed-demo.ts';
+import { DEMO_MUNICIPALITY } from '@cert/scripts/demo';
 import { assertError, TestServer } from './harness.ts';
 
 describe('integration: public endpoints', () => {

@@ -7,7 +7,7 @@ import {
   SOCKET_CLOSE_UNAUTHORIZED,
 } from '@cert/common';
 import { WebSocket } from 'ws';
-import { DEMO_KIOSKS } from '../../../scripts/src/demo/seed-demo.ts';
+import { DEMO_KIOSKS } from '@cert/scripts/demo';
 import { assertError, TestDevice, TestServer, type Applicant, type SocketMessage, type TestSocket } from './harness.ts';
 
 /** The fields PROTOCOL.md lists for a print confirmation request, no more, no fewer. */

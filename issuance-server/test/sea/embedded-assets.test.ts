@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { buildExecutable } from '../../../scripts/src/build/single-executable.ts';
+import { buildExecutable } from '@cert/scripts/single-executable';
 import { CACHE_FOLDER, embeddedAsset, embeddedAssetFile, isSingleExecutable } from '../../src/runtime/single-executable.ts';
 import { REPO_ROOT } from '../cli/cli-harness.ts';
 

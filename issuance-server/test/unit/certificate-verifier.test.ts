@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as x509 from '@peculiar/x509';
-import { ensureTestPki, type TestPkiManifest } from '../../../scripts/src/pki/test-pki.ts';
+import { ensureTestPki, type TestPkiManifest } from '@cert/scripts/pki';
 import {
   CertificateVerifier,
   certificateSerial,

@@ -24,7 +24,7 @@ export function lockDataDir(dataDir: string, nativeBinding?: string): DataDirLoc
   } catch (e) {
     db.close();
     if (/SQLITE_BUSY/.test(String((e as { code?: unknown }).code))) {
-      throw new Error(`another issuance server is already serving the data directory ${dataDir} (it holds ${path}); stop it first, or give this one its own --data-dir`);
+      throw new Error(`another issuance server is already serving the data directory ${dataDir} (it holds ${path}); stop it first, or give this one its own --data-dir`, { cause: e });
     }
     throw e;
   }
