@@ -20,15 +20,19 @@ export function seedLoadDataDir(dataDir: string, pki: TestPkiManifest, register:
 /** A server process on a data directory, which can be killed and started again. */
 export class LoadServer {
   /** Shared by every client of this server; `baseUrl` follows restarts. */
-  readonly endpoint: ServerEndpoint = { baseUrl: '' };
+  readonly endpoint: ServerEndpoint;
   private current: ServerProcess | null = null;
   /** How many times the process was started. */
   starts = 0;
 
+  /** `requestTimeoutMs` bounds each client request (a shared 2-core machine can be slow). */
   constructor(
     readonly dataDir: string,
     private readonly args: string[],
-  ) {}
+    requestTimeoutMs = 60_000,
+  ) {
+    this.endpoint = { baseUrl: '', timeoutMs: requestTimeoutMs };
+  }
 
   /** The running process (throws when none). */
   get process(): ServerProcess {
