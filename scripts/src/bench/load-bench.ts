@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FLOW_STEPS, type FlowTimings } from '../load/kiosk-flow.ts';
-import { LoadServer, seedLoadDataDir, UNLIMITED_LOOKUPS } from '../load/load-server.ts';
+import { LoadServer, processCpuSeconds, seedLoadDataDir, UNLIMITED_LOOKUPS } from '../load/load-server.ts';
 import { formatSummary, ms, summarize, type Summary } from '../load/stats.ts';
 import { buildLoadRegister } from '../load/synthetic-register.ts';
 import { ensureTestPki } from '../pki/test-pki.ts';
@@ -138,27 +138,51 @@ class HealthSampler {
   }
 }
 
-/** Cost of a phase: CPU cores the server and the generators used, and the generators' worst loop delay. */
+/** Busy and total CPU time of the whole machine so far, in USER_HZ ticks (Linux /proc/stat). */
+function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  // idle and iowait are the 4th and 5th fields.
+  return { busy: total - cpu[3]! - (cpu[4] ?? 0), total };
+}
+
+/** Measures a phase: the CPU the target process, the generators and everything else on the machine used. */
+class PhaseMeter {
+  private readonly cpu0: number;
+  private readonly t0 = performance.now();
+  private readonly machine0 = machineTicks();
+
+  constructor(private readonly targetCpuSeconds: () => number) {
+    this.cpu0 = targetCpuSeconds();
+  }
+
+  /** The cost once the generators have reported their runs. */
+  finish(runs: WorkerCost[]): PhaseCost {
+    const wallMs = performance.now() - this.t0;
+    const machine = machineTicks();
+    const serverCores = ((this.targetCpuSeconds() - this.cpu0) * 1000) / wallMs;
+    const generatorCores = runs.reduce((a, r) => a + r.cpuMs, 0) / wallMs;
+    const busyCores = ((machine.busy - this.machine0.busy) / (machine.total - this.machine0.total)) * CORES;
+    return { serverCores, generatorCores, otherCores: Math.max(0, busyCores - serverCores - generatorCores), loopDelayP99Ms: Math.max(...runs.map((r) => r.loopDelayP99Ms)) };
+  }
+}
+
+/** Cost of a phase: CPU cores the server, the generators and other processes used, and the generators' worst loop delay. */
 interface PhaseCost {
   serverCores: number;
   generatorCores: number;
+  /** This benchmark's parent process and whatever else runs on the (shared) machine. */
+  otherCores: number;
   loopDelayP99Ms: number;
-}
-
-function phaseCost(serverCpuSeconds: number, wallMs: number, runs: WorkerCost[]): PhaseCost {
-  return {
-    serverCores: (serverCpuSeconds * 1000) / wallMs,
-    generatorCores: runs.reduce((a, r) => a + r.cpuMs, 0) / wallMs,
-    loopDelayP99Ms: Math.max(...runs.map((r) => r.loopDelayP99Ms)),
-  };
 }
 
 function describeCost(c: PhaseCost): string {
   let verdict = 'neither saturated';
-  if (c.serverCores + c.generatorCores >= CORES - 0.15 && c.serverCores < 0.9) verdict = 'GENERATORS ARE THE LIMIT (they took the CPU the server needed)';
+  if (c.serverCores >= 0.9) verdict = 'server-bound';
+  else if (c.otherCores >= 0.3 && c.serverCores + c.generatorCores + c.otherCores >= CORES - 0.15) verdict = 'MACHINE SHARED: other processes took CPU the server needed';
+  else if (c.serverCores + c.generatorCores >= CORES - 0.15) verdict = 'GENERATORS ARE THE LIMIT (they took CPU the server needed)';
   else if (c.loopDelayP99Ms > 50) verdict = 'generators lag: client-side delay inflates latencies';
-  else if (c.serverCores >= 0.9) verdict = 'server-bound';
-  return `server ${c.serverCores.toFixed(2)} cores, generators ${c.generatorCores.toFixed(2)} cores (loop delay p99 ${ms(c.loopDelayP99Ms)} ms): ${verdict}`;
+  return `server ${c.serverCores.toFixed(2)}, generators ${c.generatorCores.toFixed(2)}, other ${c.otherCores.toFixed(2)} cores (generator loop delay p99 ${ms(c.loopDelayP99Ms)} ms): ${verdict}`;
 }
 
 function mergeErrors(runs: { errors: Record<string, number> }[]): string {
@@ -175,15 +199,19 @@ interface Level<T> {
   detail: T;
 }
 
-/** Doubles the concurrency from 1 until the throughput stops rising (or the cap); returns every level. */
+/**
+ * Doubles the concurrency from 1 until the throughput stops rising (two levels in a row without
+ * beating the best by RISE, so one noisy level does not end it) or the cap; returns every level.
+ */
 async function ramp<T>(label: string, run: (concurrency: number) => Promise<{ perSecond: number; detail: T; line: string }>): Promise<Level<T>[]> {
   const levels: Level<T>[] = [];
   let best = 0;
-  for (let c = 1; c <= CONFIG.maxConcurrency; c *= 2) {
+  let flat = 0;
+  for (let c = 1; c <= CONFIG.maxConcurrency && flat < 2; c *= 2) {
     const r = await run(c);
     console.log(`  ${label} c=${String(c).padStart(3)}: ${r.perSecond.toFixed(1).padStart(7)}/s  ${r.line}`);
     levels.push({ concurrency: c, perSecond: r.perSecond, detail: r.detail });
-    if (r.perSecond < best * RISE) break;
+    flat = r.perSecond < best * RISE ? flat + 1 : 0;
     best = Math.max(best, r.perSecond);
   }
   return levels;
@@ -268,20 +296,18 @@ export async function runLoadBench(): Promise<void> {
     console.log(`\ncomplete flows (apply → claim → approval over the socket → long-poll → document → printed), ${CONFIG.levelMs / 1000} s a level:`);
     const flowLevels = await ramp('flows', async (c) => {
       const health = new HealthSampler(server.endpoint.baseUrl);
-      const cpu0 = server.cpuSeconds();
-      const t0 = performance.now();
+      const meter = new PhaseMeter(() => server.cpuSeconds());
       const runs = await pool.all<FlowRun>((i) => {
         const s = share(c, CONFIG.workers, i);
         return s.n ? { cmd: 'flows', concurrency: s.n, durationMs: CONFIG.levelMs, kioskOffset: s.offset } : null;
       });
-      const wall = performance.now() - t0;
-      const cost = phaseCost(server.cpuSeconds() - cpu0, wall, runs);
+      const cost = meter.finish(runs);
       const healthSummary = await health.stop();
       const timings = runs.flatMap((r) => r.timings);
       const steps = Object.fromEntries([...FLOW_STEPS, 'push', 'total'].map((k) => [k, summarize(timings.map((t) => t[k as keyof FlowTimings]))])) as Record<keyof FlowTimings, Summary>;
       const perSecond = runs.reduce((a, r) => a + r.completed, 0) / (CONFIG.levelMs / 1000);
       const worstRequestP99 = Math.max(...FLOW_STEPS.map((k) => steps[k].p99));
-      const line = `flow ${formatSummary(steps.total)}; worst step p99 ${ms(worstRequestP99)} ms; health p99 ${ms(healthSummary.p99)} ms${mergeErrors(runs)}`;
+      const line = `flow ${formatSummary(steps.total)}; worst step p99 ${ms(worstRequestP99)} ms; health p99 ${ms(healthSummary.p99)} ms; ${describeCost(cost)}${mergeErrors(runs)}`;
       return { perSecond, line, detail: { steps, health: healthSummary, cost, worstRequestP99 } };
     });
     const flowSat = bestLevel(flowLevels);
@@ -297,34 +323,33 @@ export async function runLoadBench(): Promise<void> {
 
     console.log('\nlogins (challenge + card-signed login through the wire):');
     const loginLevels = await ramp('logins', async (c) => {
-      const cpu0 = server.cpuSeconds();
-      const t0 = performance.now();
+      const meter = new PhaseMeter(() => server.cpuSeconds());
       const runs = await pool.all<TimedRun>((i) => {
         const s = share(c, CONFIG.workers, i);
         return s.n ? { cmd: 'logins', concurrency: s.n, durationMs: CONFIG.levelMs } : null;
       });
-      const cost = phaseCost(server.cpuSeconds() - cpu0, performance.now() - t0, runs);
+      const cost = meter.finish(runs);
       const perSecond = runs.reduce((a, r) => a + r.completed, 0) / (CONFIG.levelMs / 1000);
       return { perSecond, detail: cost, line: `${formatSummary(summarize(runs.flatMap((r) => r.latencies)))}; ${describeCost(cost)}${mergeErrors(runs)}` };
     });
     const loginSat = bestLevel(loginLevels);
     verdict('logins/s at saturation', '≥ 300/s', `${loginSat.perSecond.toFixed(1)}/s at c=${loginSat.concurrency}`, loginSat.perSecond >= 300);
 
-    const submitRamp = (label: string, baseUrl: string | null) =>
+    const submitRamp = (label: string, baseUrl: string | null, targetPid: number) =>
       ramp(label, async (c) => {
-        const t0 = performance.now();
+        const meter = new PhaseMeter(() => processCpuSeconds(targetPid));
         const runs = await pool.all<TimedRun>((i) => {
           const s = share(c, CONFIG.workers, i);
           return s.n ? { cmd: 'submits', baseUrl, concurrency: s.n, durationMs: CONFIG.levelMs } : null;
         });
-        const generatorCores = runs.reduce((a, r) => a + r.cpuMs, 0) / (performance.now() - t0);
+        const cost = meter.finish(runs);
         const perSecond = runs.reduce((a, r) => a + r.completed, 0) / (CONFIG.levelMs / 1000);
-        return { perSecond, detail: null, line: `${formatSummary(summarize(runs.flatMap((r) => r.latencies)))}; generators ${generatorCores.toFixed(2)} cores${mergeErrors(runs)}` };
+        return { perSecond, detail: null, line: `${formatSummary(summarize(runs.flatMap((r) => r.latencies)))}; ${describeCost(cost)}${mergeErrors(runs)}` };
       });
     console.log('\napplication submits (POST /api/v1/applications), the server:');
-    const serverSubmits = bestLevel(await submitRamp('server ', null));
-    console.log('application submits, a bare Express 5 JSON endpoint on the same machine:');
-    const bareSubmits = bestLevel(await submitRamp('express', bareUrl));
+    const serverSubmits = bestLevel(await submitRamp('server ', null, server.process.child.pid!));
+    console.log('application submits, a bare Express 5 JSON endpoint on the same machine ("server" below is that app):');
+    const bareSubmits = bestLevel(await submitRamp('express', bareUrl, bare.pid!));
     const ratio = serverSubmits.perSecond / bareSubmits.perSecond;
     console.log(`  server ${serverSubmits.perSecond.toFixed(0)}/s vs bare Express ${bareSubmits.perSecond.toFixed(0)}/s: ratio ${ratio.toFixed(2)}`);
     verdict('submits vs bare Express', '≥ 0.5 ×', `${ratio.toFixed(2)} × (${serverSubmits.perSecond.toFixed(0)}/s vs ${bareSubmits.perSecond.toFixed(0)}/s)`, ratio >= 0.5);
@@ -343,9 +368,11 @@ export async function runLoadBench(): Promise<void> {
       const rate = added / ((performance.now() - t0) / 1000);
       const failures = mergeErrors(runs.map((r) => ({ errors: r.failures })));
       const rss = server.rssBytes();
+      const meter = new PhaseMeter(() => server.cpuSeconds());
       const probe = await pool.call<TimedRun>(0, { cmd: 'probe', count: CONFIG.probes, concurrency: 8, kioskOffset: 0 });
       const push = summarize(probe.latencies);
       console.log(`  ${String(connected).padStart(6)} sockets (+${added} at ${rate.toFixed(0)} logins+connects/s): server RSS ${(rss / 2 ** 20).toFixed(0)} MB; push ${formatSummary(push)}${failures}${mergeErrors([probe])}`);
+      console.log(`         during the probe: ${describeCost(meter.finish([probe]))}`);
       const capped = target < wanted ? ` (CAPPED by the descriptor limit: ${wanted} not reachable here)` : '';
       verdict(`${wanted} sockets: RSS and push p99`, '< 1 GB, push ≤ 20 ms', `${connected} connected, ${(rss / 2 ** 20).toFixed(0)} MB, push p99 ${ms(push.p99)} ms${capped}`, !capped && connected >= wanted && push.p99 <= 20 && rss < 2 ** 30);
     }

@@ -17,6 +17,14 @@ export function seedLoadDataDir(dataDir: string, pki: TestPkiManifest, register:
   return seedDemo(dataDir, pki, { kiosks, extraResidents: register.extra });
 }
 
+/** CPU seconds (user + system) process `pid` has used so far (Linux /proc). */
+export function processCpuSeconds(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them, in USER_HZ (100 on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** A server process on a data directory, which can be killed and started again. */
 export class LoadServer {
   /** Shared by every client of this server; `baseUrl` follows restarts. */
@@ -75,12 +83,9 @@ export class LoadServer {
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
   }
 
-  /** CPU seconds (user + system) the server process has used so far (Linux /proc). */
+  /** CPU seconds (user + system) the server process has used so far. */
   cpuSeconds(): number {
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them, in USER_HZ (100 on Linux).
-    const stat = readFileSync(`/proc/${this.process.child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return processCpuSeconds(this.process.child.pid!);
   }
 
   /** Stops the process and removes the data directory. */
