@@ -245,6 +245,17 @@ function applicationCases(ctx: Ctx, rand: () => number, n: number): HttpCase[] {
       return { label: `method ${method}`, head: method === 'HEAD', build: () => rawRequest(method, path, [json, ...(rand() < 0.5 ? [session] : [kiosk])], method === 'GET' || method === 'HEAD' ? undefined : '{}') };
     },
     () => {
+      // Real ids with the other role's credential: an applicant's session at the kiosk API and back.
+      const [method, path, auth] = pick([
+        ['GET', `/api/v1/applications/${ctx.applicationId}`, kiosk],
+        ['DELETE', `/api/v1/applications/${ctx.applicationId}`, kiosk],
+        ['GET', `/api/v1/kiosk/issuances/${ctx.issuanceId}?waitMs=0`, session],
+        ['GET', `/api/v1/kiosk/issuances/${ctx.issuanceId}/document`, session],
+        ['DELETE', `/api/v1/kiosk/issuances/${ctx.issuanceId}`, session],
+      ] as const);
+      return { label: 'credential of the other role', build: () => rawRequest(method, path, [auth]) };
+    },
+    () => {
       const auth = pick(AUTHORIZATIONS);
       const e = pick(bodies.filter((b) => b.auth));
       return { label: 'bad Authorization', build: () => rawRequest('POST', e.path, [json, ['Authorization', auth]], JSON.stringify(e.template)) };
@@ -274,7 +285,7 @@ function applicationCases(ctx: Ctx, rand: () => number, n: number): HttpCase[] {
 }
 
 /** Protocol-level cases the HTTP parser or the upgrade handler sees before any route. */
-function protocolCases(ctx: Ctx, rand: () => number, n: number): HttpCase[] {
+function protocolCases(rand: () => number, n: number): HttpCase[] {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const ws: [string, string][] = [['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ==']];
   const without = (name: string) => ws.filter(([k]) => k !== name);
@@ -336,7 +347,6 @@ function protocolCases(ctx: Ctx, rand: () => number, n: number): HttpCase[] {
       cases.push({ label, build, ...(garbage ? { garbage } : {}) });
     }
   }
-  void ctx;
   return cases;
 }
 
@@ -425,7 +435,7 @@ describe('hostile: fuzzing the wire', function () {
   });
 
   it(`${PROTOCOL_CASES} protocol-level requests (Expect, Host, Content-Length, request lines, headers, upgrades, non-HTTP bytes)`, async () => {
-    const report = await run(protocolCases(ctx, prng(seed + 1), PROTOCOL_CASES));
+    const report = await run(protocolCases(prng(seed + 1), PROTOCOL_CASES));
     summarise(report, 'protocol level');
     await assertAlive();
     assert.deepEqual(report.describe(), [], `seed ${seed}`);

@@ -109,7 +109,7 @@ describe('hostile: a storm of kiosks', function () {
     const violations: string[] = [];
     const printed = new Map<string, string>(); // receipt → issuance that printed it
     const printedFor = new Set<string>();
-    const tally = { printed: 0, races: 0, raceRefusals: {} as Record<string, number>, declined: 0, abandoned: 0, reprintsRefused: 0, peeks: 0 };
+    const tally = { printed: 0, races: 0, slowRaces: 0, raceRefusals: {} as Record<string, number>, declined: 0, abandoned: 0, reprintsRefused: 0, peeks: 0 };
     const checks: Promise<void>[] = [];
     const done = () => tally.printed >= PRINTS || violations.length >= MAX_VIOLATIONS;
     const otherKiosk = (k: number, rand: () => number) => kiosks[(k + 1 + Math.floor(rand() * (KIOSKS - 1))) % KIOSKS]!;
@@ -157,9 +157,10 @@ describe('hostile: a storm of kiosks', function () {
         return api.start(app.receiptNumber);
       };
       const [a, b] = await Promise.allSettled([claim(kiosk), claim(rival)]);
-      tally.races++;
-      const spread = Math.abs(sentAt[1]! - sentAt[0]!);
-      if (spread >= 10) violations.push(`race on ${app.receiptNumber}: claims ${spread.toFixed(1)} ms apart`);
+      // A busy machine can deschedule this process between the two sends; such a pair still
+      // must have one winner, but only pairs sent within 10 ms count as races.
+      if (Math.abs(sentAt[1]! - sentAt[0]!) < 10) tally.races++;
+      else tally.slowRaces++;
       const winners = [a, b].filter((r) => r.status === 'fulfilled');
       if (winners.length !== 1) return void violations.push(`race on ${app.receiptNumber}: ${winners.length} kiosks got it`);
       const loser = [a, b].find((r) => r.status === 'rejected')!.reason as unknown;
