@@ -11,6 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ApplicantApi, DeviceKey, type AuthenticationToken } from 'desktop-applicant';
 import { KioskApi } from 'kiosk-shell';
 import { completeFlow, type FlowTimings } from '../load/kiosk-flow.ts';
+import { limiter } from '../load/limiter.ts';
 import { ResidentAgent } from '../load/resident-agent.ts';
 import type { PkiCredential } from '../pki/test-pki.ts';
 import { softwareToken } from '../rig/software-token.ts';
@@ -132,21 +133,12 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Runs `total` tasks with at most `concurrency` at a time. */
-async function pooled(total: number, concurrency: number, task: () => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, total) }, async () => {
-      while (next++ < total) await task();
-    }),
-  );
-}
-
 /** Logs in `count` new agents (cards round-robin, each with its own device key) and connects their sockets. */
 async function connectAgents(into: ResidentAgent[], total: number, concurrency: number): Promise<{ loginMs: number[]; failures: Record<string, number> }> {
   const loginMs: number[] = [];
   const failures: Record<string, number> = {};
-  await pooled(total, concurrency, async () => {
+  const slot = limiter(concurrency);
+  const connectOne = async () => {
     const n = keys++;
     const card = cards[n % cards.length]!;
     try {
@@ -158,7 +150,8 @@ async function connectAgents(into: ResidentAgent[], total: number, concurrency: 
     } catch (e) {
       count(failures, e);
     }
-  });
+  };
+  await Promise.all(Array.from({ length: total }, () => slot(connectOne)));
   return { loginMs, failures };
 }
 

@@ -17,7 +17,8 @@ import { buildLoadRegister } from '../../src/load/synthetic-register.ts';
 import { ensureTestPki } from '../../src/pki/test-pki.ts';
 import { SERVER_BIN } from '../../src/rig/server-process.ts';
 import { softwareToken } from '../../src/rig/software-token.ts';
-import { errorCode, isServerFault, OPEN_ATTEMPT_STATUSES, openReadOnly, prng, reportSeedOnFailure, storageViolations, testSeed, waitFor } from './hostile-helpers.ts';
+import { eventually } from '../../../issuance-server/test/integration/harness.ts';
+import { errorCode, isServerFault, OPEN_ATTEMPT_STATUSES, openReadOnly, prng, reportSeedOnFailure, storageViolations, testSeed } from './hostile-helpers.ts';
 
 const KILLS = Number(process.env['HOSTILE_CRASH_KILLS'] ?? 20);
 const KIOSKS = 6;
@@ -155,12 +156,11 @@ describe('hostile: SIGKILL under load', function () {
     // Once every deadline has passed and the sweeps have run, nothing may be left open.
     const open = OPEN_ATTEMPT_STATUSES.map((s) => `'${s}'`).join(',');
     const db = openReadOnly(target.databasePath);
+    const stillOpen = () => db.prepare(`SELECT id, status, deadline_at FROM issuance_attempts WHERE status IN (${open})`).all();
     try {
-      await waitFor(
-        'every open attempt closed by the sweeps',
-        () => (db.prepare(`SELECT COUNT(*) AS n FROM issuance_attempts WHERE status IN (${open})`).get() as { n: number }).n === 0,
-        (CONFIRMATION_TIMEOUT_S + PRINT_TIMEOUT_S) * 1000 + 10_000,
-      );
+      await eventually(() => stillOpen().length === 0, (CONFIRMATION_TIMEOUT_S + PRINT_TIMEOUT_S) * 1000 + 10_000).catch(() => {
+        throw new Error(`attempts still open after their deadlines (now ${Date.now()}): ${JSON.stringify(stillOpen())}`);
+      });
     } finally {
       db.close();
     }

@@ -16,7 +16,8 @@ import { ResidentAgent } from '../../src/load/resident-agent.ts';
 import { buildLoadRegister } from '../../src/load/synthetic-register.ts';
 import { ensureTestPki } from '../../src/pki/test-pki.ts';
 import { softwareToken } from '../../src/rig/software-token.ts';
-import { limiter, prng, reportSeedOnFailure, testSeed } from './hostile-helpers.ts';
+import { limiter } from '../../src/load/limiter.ts';
+import { prng, reportSeedOnFailure, testSeed } from './hostile-helpers.ts';
 import { RawWebSocket, type FrameSpec, type ServerFrame } from './raw-websocket.ts';
 
 const HTTP_CASES = Number(process.env['HOSTILE_FUZZ_HTTP'] ?? 7000);

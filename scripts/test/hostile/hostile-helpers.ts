@@ -1,4 +1,4 @@
-// Shared by the hostile tests: seeded randomness, bounded concurrency, PDF text checks against
+// Shared by the hostile tests: seeded randomness, failure classification, PDF text checks against
 // the register, and the read-only view of the server's SQLite file.
 import { ContractError, NetworkError } from '@cert/common/node';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
@@ -27,31 +27,6 @@ export function reportSeedOnFailure(seed: number): void {
   afterEach(function () {
     if (this.currentTest?.state === 'failed') console.error(`    reproduce with HOSTILE_SEED=${seed}`);
   });
-}
-
-/** A limiter: at most `n` of the given tasks run at once. */
-export function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const queue: (() => void)[] = [];
-  return async (task) => {
-    if (running >= n) await new Promise<void>((resolve) => queue.push(resolve));
-    running++;
-    try {
-      return await task();
-    } finally {
-      running--;
-      queue.shift()?.();
-    }
-  };
-}
-
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
 }
 
 /** True for a failure the server caused (a 5xx or an answer outside the contract), as opposed to the network. */

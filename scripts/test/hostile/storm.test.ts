@@ -15,7 +15,9 @@ import { ResidentAgent } from '../../src/load/resident-agent.ts';
 import { buildLoadRegister, type LoadRegister, type RegisterPerson } from '../../src/load/synthetic-register.ts';
 import { ensureTestPki, type TestPkiManifest } from '../../src/pki/test-pki.ts';
 import { softwareToken } from '../../src/rig/software-token.ts';
-import { documentProblems, errorCode, limiter, pdfPages, prng, reportSeedOnFailure, testSeed, verificationCodeOf, waitFor } from './hostile-helpers.ts';
+import { eventually } from '../../../issuance-server/test/integration/harness.ts';
+import { limiter } from '../../src/load/limiter.ts';
+import { documentProblems, errorCode, pdfPages, prng, reportSeedOnFailure, testSeed, verificationCodeOf } from './hostile-helpers.ts';
 
 const PRINTS = Number(process.env['HOSTILE_STORM_PRINTS'] ?? 1000);
 const KIOSKS = 100;
@@ -270,7 +272,7 @@ describe('hostile: a storm of kiosks', function () {
             outcomes.expired++;
             await expectRefusal(violations, `document of expired ${issuance.issuanceId}`, kiosk.document(issuance.issuanceId), 409, 'invalid_state');
             // The late approval must be refused, never turn the expired attempt into a print.
-            await waitFor(`refusal of the late approval of ${request.requestId}`, () => agent.refusals.has(request.requestId), 5000);
+            await eventually(() => agent.refusals.has(request.requestId), 5000);
             const refused = agent.refusals.get(request.requestId)!;
             if (!refused.every((c) => c === 'invalid_state')) violations.push(`late approval of ${app.receiptNumber} refused with ${refused.join(',')}`);
             await expectRefusal(violations, `document after the late approval of ${issuance.issuanceId}`, kiosk.document(issuance.issuanceId), 409, 'invalid_state');
