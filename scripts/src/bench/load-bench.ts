@@ -31,7 +31,7 @@ const CONFIG = {
 };
 const CORES = cpus().length;
 const NOFILE = 65_536;
-/** A level must beat the best so far by this factor, or the ramp stops (throughput stopped rising). */
+/** A level must beat the best so far by this factor, or it counts as flat (two flat levels end a ramp). */
 const RISE = 1.05;
 /** Descriptors the server needs besides its applicant sockets. */
 const FD_RESERVE = 200;

@@ -64,8 +64,8 @@ describe('hostile: a storm of kiosks', function () {
   }
 
   /** Logs in every resident with a card (or the first `limit`), each with its own device, sockets open. */
-  async function residents(server: LoadServer, limit = Infinity): Promise<ResidentAgent[]> {
-    const crew = await Promise.all(
+  function residents(server: LoadServer, limit = Infinity): Promise<ResidentAgent[]> {
+    return Promise.all(
       Object.entries(register.cards)
         .slice(0, limit)
         .map(async ([id, card]) => {
@@ -75,7 +75,6 @@ describe('hostile: a storm of kiosks', function () {
           return agent;
         }),
     );
-    return crew;
   }
 
   /** Reads a printed PDF back: right resident on every page, nobody else, a fresh verification code that verifies. */
