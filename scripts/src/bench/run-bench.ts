@@ -80,3 +80,6 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+
+// Load benchmark (issue 7): its own server process, load generators and PASS/FAIL report.
+await (await import('./load-bench.ts')).runLoadBench();

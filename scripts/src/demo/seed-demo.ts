@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAdminContext, createLogger, defaultServerConfig } from 'issuance-server';
-import type { TestPkiManifest } from '../pki/test-pki.ts';
+import type { PkiCredential, TestPkiManifest } from '../pki/test-pki.ts';
 
 /** The demo municipality (fictional). */
 export const DEMO_MUNICIPALITY = { code: '999991', name: 'テスト市' };
@@ -21,11 +21,19 @@ export interface SeededDemo {
   kiosks: { id: string; name: string; credential: string }[];
 }
 
+/** Residents beyond the demo register (load tests), imported and linked like the demo ones. */
+export interface ExtraResidents {
+  /** Resident CSV in the admin CLI's import format. */
+  csv: string;
+  /** Card (authentication certificate) to link, by resident id. */
+  cards: Record<string, PkiCredential>;
+}
+
 /**
  * Seeds a data directory as a municipality would with the admin CLI: init, trust anchor, CRL,
  * residents, card links (every resident's card plus the negative-test cards), kiosks.
  */
-export async function seedDemo(dataDir: string, pki: TestPkiManifest, options: { kiosks?: number } = {}): Promise<SeededDemo> {
+export async function seedDemo(dataDir: string, pki: TestPkiManifest, options: { kiosks?: number; extraResidents?: ExtraResidents } = {}): Promise<SeededDemo> {
   const ctx = createAdminContext(defaultServerConfig(dataDir), createLogger('warn'));
   try {
     const admin = ctx.admin;
@@ -36,6 +44,11 @@ export async function seedDemo(dataDir: string, pki: TestPkiManifest, options: {
     for (const [id, cred] of Object.entries(pki.residents)) await admin.linkCard(id, readFileSync(cred.auth.certPath));
     for (const special of [pki.special.revoked, pki.special.expired, pki.special.wrongCa, pki.special.notForAuth]) {
       await admin.linkCard(special.residentId, readFileSync(special.certPath));
+    }
+    const extra = options.extraResidents;
+    if (extra) {
+      await admin.importResidents(extra.csv);
+      for (const [id, cred] of Object.entries(extra.cards)) await admin.linkCard(id, readFileSync(cred.certPath));
     }
     // Load tests need many stores; the first two are always the named demo kiosks.
     const stores = Array.from({ length: Math.max(DEMO_KIOSKS.length, options.kiosks ?? 0) }, (_, i) => DEMO_KIOSKS[i] ?? { name: `コンビニ テスト${i + 1}号店`, location: `テスト市本町${i + 1}-1` });

@@ -199,8 +199,7 @@ async function buildPki(outDir: string, finalDir: string): Promise<TestPkiManife
   const now = Date.now();
   const residents = activeResidents();
   const rootValidity = { notBefore: new Date(now - DAY), notAfter: addYears(now, 10) };
-  // JPKI certs end at most 5 years after issuance.
-  const eeValidity = { notBefore: new Date(now - DAY), notAfter: new Date(addYears(now, 5).getTime() - DAY) };
+  const eeValidity = endEntityValidity(now);
 
   const [authRoot, signRoot, otherRoot, tlsCa] = await Promise.all([
     issueRoot(AUTH_ROOT_DN, 'auth-root', rootValidity),
@@ -290,7 +289,36 @@ async function buildPki(outDir: string, finalDir: string): Promise<TestPkiManife
   return manifest;
 }
 
+/**
+ * Issues a card (JPKI authentication certificate and its key) for a resident outside the demo
+ * register, signed by the test auth root, into `outDir`. Load tests need more residents than the demo has.
+ */
+export async function issueResidentAuthCard(pki: TestPkiManifest, residentId: string, outDir: string): Promise<PkiCredential> {
+  const rootKey = await webcrypto.subtle.importKey('pkcs8', pemDer(pki.authRoot.keyPath), RSA_KEY, true, ['sign']);
+  const authRoot: Issued = { cert: new x509.X509Certificate(readFileSync(pki.authRoot.certPath, 'utf8')), keys: { privateKey: rootKey } as CryptoKeyPair };
+  const card = await issueEndEntity({
+    issuer: authRoot, label: `auth:${residentId}`, keyUsage: KU.digitalSignature, policy: OID.policyAuth,
+    subject: `C=JP, CN=${opaqueId(residentId, 'auth')}`,
+    validity: endEntityValidity(Date.now()),
+  });
+  const cred = { certPath: join(outDir, `resident-${residentId}-auth.pem`), keyPath: join(outDir, `resident-${residentId}-auth.key`) };
+  await mkdir(outDir, { recursive: true });
+  await writeFile(cred.certPath, card.cert.toString('pem') + '\n');
+  await writeFile(cred.keyPath, await privateKeyPem(card.keys.privateKey), { mode: 0o600 });
+  return cred;
+}
+
+function pemDer(path: string): ArrayBuffer {
+  const der = Buffer.from(readFileSync(path, 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  return der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
+}
+
 interface Validity { notBefore: Date; notAfter: Date }
+
+/** JPKI certs end at most 5 years after issuance. */
+function endEntityValidity(now: number): Validity {
+  return { notBefore: new Date(now - DAY), notAfter: new Date(addYears(now, 5).getTime() - DAY) };
+}
 
 async function issueRoot(dn: string, label: string, validity: Validity, keyAlg: KeyAlg = RSA_KEY): Promise<Issued> {
   const keys = await newKeys(keyAlg);
