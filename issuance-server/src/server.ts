@@ -91,6 +91,11 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   server.on('checkExpectation', (_req, res) => sendRawError(res, 'invalid_request', 'only "Expect: 100-continue" is supported', 417));
   const hub = new ApplicantSocketHub(context.issuance, context.auth, config, log);
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
+  // Node hands CONNECT to this event and, without a listener, drops the connection unanswered.
+  server.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(rawErrorResponse('method_not_allowed', 'CONNECT is not supported here'));
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();

@@ -22,12 +22,15 @@ import { rawErrorResponse } from '../routes/http-errors.ts';
 
 interface Peer {
   ws: WebSocket;
+  address: string;
   nonce: string;
   device: DeviceKey | null;
   missedPings: number;
 }
 
 const MAX_UNAUTHENTICATED = 1000;
+/** So that one client holding sockets open unauthenticated cannot lock every device out. */
+const MAX_UNAUTHENTICATED_PER_ADDRESS = 20;
 const WS_KEY = /^[A-Za-z0-9+/]{22}==$/;
 
 /** Why an upgrade request is not a WebSocket handshake we accept, or null when it is one. */
@@ -48,6 +51,7 @@ export class ApplicantSocketHub {
   /** Authenticated peers by device key, so that a change reaches its sockets without a scan of all of them. */
   private readonly byDevice = new Map<string, Set<Peer>>();
   private unauthenticated = 0;
+  private readonly unauthenticatedByAddress = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
@@ -77,8 +81,11 @@ export class ApplicantSocketHub {
     if (path !== APPLICANT_SOCKET_PATH) return refuse('not_found', 'no WebSocket endpoint here');
     const problem = handshakeProblem(req);
     if (problem) return refuse(problem.code, problem.message, problem.headers);
-    if (this.unauthenticated >= MAX_UNAUTHENTICATED) return refuse('service_unavailable', 'too many connections', { 'Retry-After': '5' });
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (this.unauthenticated >= MAX_UNAUTHENTICATED || (this.unauthenticatedByAddress.get(address) ?? 0) >= MAX_UNAUTHENTICATED_PER_ADDRESS) {
+      return refuse('service_unavailable', 'too many connections waiting to authenticate', { 'Retry-After': '5' });
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, address));
   }
 
   private send(peer: Peer, msg: ServerSocketMessage): void {
@@ -94,10 +101,10 @@ export class ApplicantSocketHub {
     peer.ws.close(SOCKET_CLOSE_UNAUTHORIZED, code);
   }
 
-  private accept(ws: WebSocket): void {
-    const peer: Peer = { ws, nonce: randomBytes(32).toString('base64'), device: null, missedPings: 0 };
+  private accept(ws: WebSocket, address: string): void {
+    const peer: Peer = { ws, address, nonce: randomBytes(32).toString('base64'), device: null, missedPings: 0 };
     this.peers.add(peer);
-    this.unauthenticated++;
+    this.countUnauthenticated(peer, 1);
     const authTimer = setTimeout(() => {
       if (!peer.device) this.refuse(peer, 'authentication_timeout', 'no authenticate message in time');
     }, this.config.socketAuthTimeoutMs);
@@ -115,10 +122,17 @@ export class ApplicantSocketHub {
     this.send(peer, { type: 'hello', nonce: peer.nonce });
   }
 
+  private countUnauthenticated(peer: Peer, delta: 1 | -1): void {
+    this.unauthenticated += delta;
+    const n = (this.unauthenticatedByAddress.get(peer.address) ?? 0) + delta;
+    if (n > 0) this.unauthenticatedByAddress.set(peer.address, n);
+    else this.unauthenticatedByAddress.delete(peer.address);
+  }
+
   private forget(peer: Peer): void {
     if (!this.peers.delete(peer)) return;
     if (!peer.device) {
-      this.unauthenticated--;
+      this.countUnauthenticated(peer, -1);
       return;
     }
     const set = this.byDevice.get(peer.device.sha256);
@@ -179,7 +193,7 @@ export class ApplicantSocketHub {
     }
     if (peer.device || !this.peers.has(peer)) return;
     peer.device = device;
-    this.unauthenticated--;
+    this.countUnauthenticated(peer, -1);
     let set = this.byDevice.get(device.sha256);
     if (!set) this.byDevice.set(device.sha256, (set = new Set()));
     set.add(peer);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FLOW_STEPS, type FlowTimings } from '../load/kiosk-flow.ts';
-import { LoadServer, processCpuSeconds, seedLoadDataDir, UNLIMITED_LOOKUPS } from '../load/load-server.ts';
+import { LoadServer, processCpuSeconds, seedLoadDataDir, UNLIMITED_RATE_LIMITS } from '../load/load-server.ts';
 import { formatSummary, ms, summarize, type Summary } from '../load/stats.ts';
 import { buildLoadRegister } from '../load/synthetic-register.ts';
 import { ensureTestPki } from '../pki/test-pki.ts';
@@ -251,7 +251,7 @@ export async function runLoadBench(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'cert-load-bench-'));
   const register = await buildLoadRegister(pki, join(work, 'cards'), CONFIG.households);
   const seeded = await seedLoadDataDir(join(work, 'data'), pki, register, CONFIG.kiosks);
-  const server = new LoadServer(join(work, 'data'), UNLIMITED_LOOKUPS);
+  const server = new LoadServer(join(work, 'data'), UNLIMITED_RATE_LIMITS);
   const pool = new WorkerPool(CONFIG.workers);
   const bare = fork(fileURLToPath(new URL('./bare-express.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const verdicts: Verdict[] = [];

@@ -9,8 +9,17 @@ import type { TestPkiManifest } from '../pki/test-pki.ts';
 import { startServerProcess, type ServerProcess } from '../rig/server-process.ts';
 import type { LoadRegister } from './synthetic-register.ts';
 
-/** Receipt lookups are rate-limited per kiosk and globally; load tests need them out of the way. */
-export const UNLIMITED_LOOKUPS = ['--kiosk-lookup-limit', '1000000/1000000', '--lookup-limit', '1000000/100000000'];
+/** Lookups and logins are rate-limited per kiosk, per address and globally; load tests need that out of the way. */
+export const UNLIMITED_RATE_LIMITS = [
+  '--kiosk-lookup-limit',
+  '1000000/1000000',
+  '--lookup-limit',
+  '1000000/100000000',
+  '--auth-address-limit',
+  '1000000/100000000',
+  '--auth-limit',
+  '1000000/100000000',
+];
 
 /** Seeds `dataDir` with the demo municipality, the load register and `kiosks` kiosks. */
 export function seedLoadDataDir(dataDir: string, pki: TestPkiManifest, register: LoadRegister, kiosks: number): Promise<SeededDemo> {

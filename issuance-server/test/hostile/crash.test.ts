@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import type { Application } from '@cert/common';
 import { ContractError, NetworkError } from '@cert/common/node';
 import { KioskApi } from 'kiosk-shell';
-import { awaitDecision } from '../../src/load/kiosk-flow.ts';
-import { LoadServer, seedLoadDataDir, UNLIMITED_LOOKUPS } from '../../src/load/load-server.ts';
-import { ResidentAgent } from '../../src/load/resident-agent.ts';
-import { buildLoadRegister } from '../../src/load/synthetic-register.ts';
-import { ensureTestPki } from '../../src/pki/test-pki.ts';
-import { SERVER_BIN } from '../../src/rig/server-process.ts';
-import { softwareToken } from '../../src/rig/software-token.ts';
-import { eventually } from '../../../issuance-server/test/integration/harness.ts';
+import { awaitDecision } from '@cert/scripts/load';
+import { LoadServer, seedLoadDataDir, UNLIMITED_RATE_LIMITS } from '@cert/scripts/load';
+import { ResidentAgent } from '@cert/scripts/load';
+import { buildLoadRegister } from '@cert/scripts/load';
+import { ensureTestPki } from '@cert/scripts/pki';
+import { SERVER_BIN } from '@cert/scripts/rig';
+import { softwareToken } from '@cert/scripts/rig';
+import { eventually } from '../integration/harness.ts';
 import { errorCode, isServerFault, OPEN_ATTEMPT_STATUSES, openReadOnly, prng, reportSeedOnFailure, storageViolations, testSeed } from './hostile-helpers.ts';
 
 const KILLS = Number(process.env['HOSTILE_CRASH_KILLS'] ?? 20);
@@ -46,7 +46,7 @@ describe('hostile: SIGKILL under load', function () {
     work = mkdtempSync(join(tmpdir(), 'hostile-crash-'));
     const register = await buildLoadRegister(pki, join(work, 'cards'), 2);
     server = new LoadServer(join(work, 'data'), [
-      ...UNLIMITED_LOOKUPS,
+      ...UNLIMITED_RATE_LIMITS,
       '--confirmation-timeout-seconds', String(CONFIRMATION_TIMEOUT_S),
       '--print-timeout-seconds', String(PRINT_TIMEOUT_S),
     ]);

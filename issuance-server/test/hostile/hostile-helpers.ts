@@ -3,7 +3,7 @@
 import { ContractError, NetworkError } from '@cert/common/node';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { compactName, type RegisterPerson } from '../../src/load/synthetic-register.ts';
+import { compactName, type RegisterPerson } from '@cert/scripts/load';
 
 /** A small deterministic PRNG (mulberry32) returning floats in [0, 1). */
 export function prng(seed: number): () => number {

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { verifyResponseSchema, type Application, type CreateApplicationRequest } from '@cert/common';
 import { callJson, ContractError } from '@cert/common/node';
 import { KioskApi } from 'kiosk-shell';
-import { awaitDecision } from '../../src/load/kiosk-flow.ts';
-import { LoadServer, seedLoadDataDir, UNLIMITED_LOOKUPS } from '../../src/load/load-server.ts';
-import { ResidentAgent } from '../../src/load/resident-agent.ts';
-import { buildLoadRegister, type LoadRegister, type RegisterPerson } from '../../src/load/synthetic-register.ts';
-import { ensureTestPki, type TestPkiManifest } from '../../src/pki/test-pki.ts';
-import { softwareToken } from '../../src/rig/software-token.ts';
-import { eventually } from '../../../issuance-server/test/integration/harness.ts';
-import { limiter } from '../../src/load/limiter.ts';
+import { awaitDecision } from '@cert/scripts/load';
+import { LoadServer, seedLoadDataDir, UNLIMITED_RATE_LIMITS } from '@cert/scripts/load';
+import { ResidentAgent } from '@cert/scripts/load';
+import { buildLoadRegister, type LoadRegister, type RegisterPerson } from '@cert/scripts/load';
+import { ensureTestPki, type TestPkiManifest } from '@cert/scripts/pki';
+import { softwareToken } from '@cert/scripts/rig';
+import { eventually } from '../integration/harness.ts';
+import { limiter } from '@cert/scripts/load';
 import { documentProblems, errorCode, pdfPages, prng, reportSeedOnFailure, testSeed, verificationCodeOf } from './hostile-helpers.ts';
 
 const PRINTS = Number(process.env['HOSTILE_STORM_PRINTS'] ?? 1000);
@@ -56,7 +56,7 @@ describe('hostile: a storm of kiosks', function () {
 
   /** A seeded server through the CLI with `kiosks` kiosks, and their clients. */
   async function startServer(name: string, kiosks: number, args: string[]): Promise<{ server: LoadServer; kiosks: KioskApi[] }> {
-    const server = new LoadServer(join(work, name), [...UNLIMITED_LOOKUPS, ...args]);
+    const server = new LoadServer(join(work, name), [...UNLIMITED_RATE_LIMITS, ...args]);
     servers.push(server);
     const seeded = await seedLoadDataDir(server.dataDir, pki, register, kiosks);
     await server.start();
