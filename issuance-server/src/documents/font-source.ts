@@ -1,4 +1,4 @@
-// The certificate font. Read once per path: the file is ~8 MB and every render needs it.
+// The certificate font. Read once per path: the file is 8–46 MB and every render needs it.
 import { readFile } from 'node:fs/promises';
 
 /** IPAex Mincho as installed by Debian's fonts-ipaexfont (IPA Font License: redistributable). */
@@ -17,7 +17,7 @@ export function loadFontBytes(path: string = DEFAULT_FONT_PATH): Promise<Uint8Ar
         cache.delete(path);
         const hint =
           err.code === 'ENOENT'
-            ? 'install the Debian package fonts-ipaexfont (apt-get install fonts-ipaexfont) or configure another TrueType font path'
+            ? 'install the Debian package that ships it (apt-get install fonts-ipaexfont for IPAex Mincho, fonts-ipamj-mincho for IPAmj Mincho) or configure another TrueType font path'
             : err.message;
         throw new Error(`certificate font not readable at ${path}: ${hint}`, { cause: err });
       },
