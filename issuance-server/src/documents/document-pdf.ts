@@ -5,16 +5,28 @@
 import {
   PDFDocument,
   PageSizes,
+  beginText,
   concatTransformationMatrix,
+  drawObject,
+  endText,
   fill,
+  fillAndStroke,
   grayscale,
+  moveText,
   popGraphicsState,
   pushGraphicsState,
   rectangle,
-  setFillingGrayscaleColor,
+  setFillingColor,
+  setFontAndSize,
+  setLineWidth,
+  setStrokingColor,
+  showText,
+  stroke,
   type Color,
   type PDFFont,
+  type PDFOperator,
   type PDFPage,
+  type PDFRef,
 } from '@cantoo/pdf-lib';
 import { deflateSync } from 'node:zlib';
 import QRCode from 'qrcode';
@@ -75,44 +87,73 @@ function collectingCanvas(texts: string[]): Canvas {
   };
 }
 
-// One path of row runs filled once: vector modules stay sharp at any printer resolution, adjacent
-// modules merge without seams, and nothing is PNG-encoded and decoded again per document. The
-// matrix makes one module one unit (rows going down), so the runs are small integers.
-function drawQr(page: PDFPage, data: string, x: number, y: number, size: number): void {
-  const { modules } = QRCode.create(data, { errorCorrectionLevel: 'M' });
-  const n = modules.size;
-  const unit = size / (n + 2); // one module of quiet zone on each side; the box around adds the rest
-  const ops = [pushGraphicsState(), concatTransformationMatrix(unit, 0, 0, -unit, x + unit, y + size - unit), setFillingGrayscaleColor(0)];
-  for (let row = 0; row < n; row++) {
-    for (let col = 0; col < n; ) {
-      if (!modules.data[row * n + col]) {
-        col++;
-        continue;
-      }
-      const start = col;
-      while (col < n && modules.data[row * n + col]) col++;
-      ops.push(rectangle(start, row, col - start, 1));
-    }
-  }
-  ops.push(fill(), popGraphicsState());
-  page.pushOperators(...ops);
+/** What the pages of one document share while painting. */
+interface Painting {
+  doc: PDFDocument;
+  font: PDFFont;
+  /** One image per QR payload, shared by the copies, with its size in modules. */
+  qrImages: Map<string, { ref: PDFRef; modules: number }>;
 }
 
-function paintingCanvas(page: PDFPage, font: PDFFont): Canvas {
+// A QR code as a 1-bit image (0 = dark module), about 150 bytes, drawn without interpolation so the
+// modules stay sharp at any printer resolution. pdf-lib has no raw-image API, hence the XObject by hand;
+// its PNG route would encode and decode a PNG per document, and vector modules are ~1000 numbers a page.
+function qrImage(painting: Painting, data: string): { ref: PDFRef; modules: number } {
+  let image = painting.qrImages.get(data);
+  if (!image) {
+    const { modules } = QRCode.create(data, { errorCorrectionLevel: 'M' });
+    const n = modules.size;
+    const rowBytes = Math.ceil(n / 8);
+    const bits = new Uint8Array(rowBytes * n).fill(0xff);
+    for (let row = 0; row < n; row++) {
+      for (let col = 0; col < n; col++) if (modules.data[row * n + col]) bits[row * rowBytes + (col >> 3)]! &= ~(0x80 >> (col & 7));
+    }
+    const { context } = painting.doc;
+    const stream = context.stream(bits, { Type: 'XObject', Subtype: 'Image', Width: n, Height: n, ColorSpace: 'DeviceGray', BitsPerComponent: 1, Interpolate: false });
+    painting.qrImages.set(data, (image = { ref: context.register(stream), modules: n }));
+  }
+  return image;
+}
+
+// pdf-lib's drawRectangle builds and parses an SVG path per box; a certificate has dozens of boxes.
+function boxOperators(box: Box): PDFOperator[] {
+  const paint = box.color && box.borderColor ? fillAndStroke() : box.color ? fill() : stroke();
+  return [
+    pushGraphicsState(),
+    ...(box.color ? [setFillingColor(box.color)] : []),
+    ...(box.borderColor ? [setStrokingColor(box.borderColor), setLineWidth(box.borderWidth ?? 1)] : []),
+    rectangle(box.x, box.y, box.width, box.height),
+    paint,
+    popGraphicsState(),
+  ];
+}
+
+function paintingCanvas(page: PDFPage, painting: Painting): Canvas {
+  const { font } = painting;
+  const fontKey = page.node.newFontDictionary(font.name, font.ref);
   return {
     width: (text, size) => font.widthOfTextAtSize(text, size),
+    // Plain BT … ET rather than page.drawText, which checks a dozen options and wraps every line in a
+    // graphics state with line-spacing and matrix operators that one-line labels do not need.
     text(text, x, baseline, size, options = {}) {
       if (text === '') return;
-      let width = font.widthOfTextAtSize(text, size);
-      if (options.maxWidth !== undefined && width > options.maxWidth) {
-        size = (size * options.maxWidth) / width;
-        width = options.maxWidth;
+      let w = font.widthOfTextAtSize(text, size);
+      if (options.maxWidth !== undefined && w > options.maxWidth) {
+        size = (size * options.maxWidth) / w;
+        w = options.maxWidth;
       }
-      const dx = options.align === 'center' ? -width / 2 : options.align === 'right' ? -width : 0;
-      page.drawText(text, { x: x + dx, y: baseline, size, color: options.color ?? INK });
+      const dx = options.align === 'center' ? -w / 2 : options.align === 'right' ? -w : 0;
+      page.pushOperators(setFillingColor(options.color ?? INK), beginText(), setFontAndSize(fontKey, size), moveText(x + dx, baseline), showText(font.encodeText(text)), endText());
     },
-    rect: (box) => page.drawRectangle(box),
-    qr: (data, x, y, size) => drawQr(page, data, x, y, size),
+    rect(box) {
+      if (box.color || box.borderColor) page.pushOperators(...boxOperators(box));
+    },
+    qr(data, x, y, size) {
+      const { ref, modules } = qrImage(painting, data);
+      const quiet = size / (modules + 2); // one module of quiet zone on each side; the box around adds the rest
+      const name = page.node.newXObject('QR', ref);
+      page.pushOperators(pushGraphicsState(), concatTransformationMatrix(size - 2 * quiet, 0, 0, size - 2 * quiet, x + quiet, y + quiet), drawObject(name), popGraphicsState());
+    },
   };
 }
 
@@ -139,11 +180,8 @@ export async function renderPdf(layout: DocumentLayout, font: CertificateFont): 
   doc.setLanguage('ja-JP');
   doc.setCreationDate(layout.issuedAt);
   doc.setModificationDate(layout.issuedAt);
-  for (let i = 0; i < layout.pageCount; i++) {
-    const page = doc.addPage(A4);
-    page.setFont(pdfFont); // once per page: passing the font to every drawText adds a resource entry each time
-    layout.drawPage(paintingCanvas(page, pdfFont), i);
-  }
+  const painting: Painting = { doc, font: pdfFont, qrImages: new Map() };
+  for (let i = 0; i < layout.pageCount; i++) layout.drawPage(paintingCanvas(doc.addPage(A4), painting), i);
   // A worker has nothing else to do, so no pauses for the event loop while writing.
   return doc.save({ objectsPerTick: Infinity });
 }

@@ -12,11 +12,11 @@ const HB_SUBSET_FLAGS_NO_HINTING = 0x1;
 const HB_SUBSET_SETS_DROP_TABLE_TAG = 3;
 
 // Dropped beyond hb's defaults. Without GSUB/GPOS/GDEF fontkit lays text out by cmap and advance
-// widths only, several times faster per line; certificates set horizontal Japanese without
+// widths only, about twice as fast per line; certificates set horizontal Japanese without
 // ligatures or kerning, so no glyph or width changes (the tests compare against the full font).
-// Vertical metrics are unused by horizontal text; hinting (the flag above) is irrelevant on paper
-// and is most of a TrueType subset's size.
-const DROPPED_TABLES = ['GSUB', 'GPOS', 'GDEF', 'vhea', 'vmtx', 'VORG'];
+// vhea/vmtx stay: without them fontkit derives each glyph's vertical metrics from its outline.
+// Hinting (the flag above) is irrelevant on paper and is most of a TrueType subset's size.
+const DROPPED_TABLES = ['GSUB', 'GPOS', 'GDEF'];
 
 interface HbSubsetExports {
   memory: WebAssembly.Memory;

@@ -143,7 +143,7 @@ function personRows(entry: JuminhyoEntry, options: JuminhyoDocumentInput['option
   return rows;
 }
 
-function drawPage(canvas: Canvas, input: JuminhyoDocumentInput, copy: number): void {
+function drawPage(canvas: Canvas, input: JuminhyoDocumentInput, issued: string, copy: number): void {
   const { municipality, options } = input;
 
   canvas.text(municipality.name, LEFT, 802, 12);
@@ -184,7 +184,7 @@ function drawPage(canvas: Canvas, input: JuminhyoDocumentInput, copy: number): v
   }
 
   canvas.text('この写しは、住民票の原本と相違ないことを証明する。', LEFT + 11, CERT_BASELINE, 11);
-  canvas.text(`${toWareki(input.issuedAt)} (${toIsoDateJst(input.issuedAt)})`, LEFT + 11, DATE_BASELINE, 11);
+  canvas.text(issued, LEFT + 11, DATE_BASELINE, 11);
   const seal = '(公印省略)';
   const sealW = canvas.width(seal, 9);
   canvas.text(`${municipality.name}長`, RIGHT - sealW - 16, HEAD_BASELINE, 14, { align: 'right' });
@@ -210,12 +210,14 @@ function drawVerificationBox(canvas: Canvas, input: JuminhyoDocumentInput): void
 
 /** The 住民票の写し as a layout: `copies` identical A4 pages, each a standalone original. */
 export function juminhyoLayout(input: JuminhyoDocumentInput): DocumentLayout {
+  // Once per document: Intl's time-zone formatting is the slowest step of a page's layout.
+  const issued = `${toWareki(input.issuedAt)} (${toIsoDateJst(input.issuedAt)})`;
   return {
     title: '住民票の写し',
     author: input.municipality.name,
     issuedAt: input.issuedAt,
     pageCount: input.copies,
-    drawPage: (canvas, index) => drawPage(canvas, input, index + 1),
+    drawPage: (canvas, index) => drawPage(canvas, input, issued, index + 1),
   };
 }
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import fontkit from '@pdf-lib/fontkit';
-import { DEFAULT_FONT_PATH, loadFontBytes } from '../../src/documents/font-source.ts';
+import { DEFAULT_FONT_PATH, IPAMJ_FONT_PATH, loadFontBytes } from '../../src/documents/font-source.ts';
 import { GlyphCoverage, readCoverage } from '../../src/documents/glyph-coverage.ts';
-import { IPAMJ_FONT_PATH } from './pdf-tools.ts';
 
 async function coverageOf(path: string): Promise<GlyphCoverage> {
   return new GlyphCoverage(readCoverage(fontkit.create(await loadFontBytes(path))));

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import fontkit from '@pdf-lib/fontkit';
-import { DEFAULT_FONT_PATH, loadFontBytes } from '../../src/documents/font-source.ts';
+import { DEFAULT_FONT_PATH, IPAMJ_FONT_PATH, loadFontBytes } from '../../src/documents/font-source.ts';
 import { HbSubsetter, compileHbSubset } from '../../src/documents/hb-subset.ts';
-import { IPAMJ_FONT_PATH } from './pdf-tools.ts';
 
 // Lines as certificates set them: kana, kanji, full- and half-width digits and punctuation, Latin.
 const LINES = [

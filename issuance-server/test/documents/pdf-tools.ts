@@ -5,9 +5,6 @@ import jsQR from 'jsqr';
 
 const run = promisify(execFile);
 
-/** IPAmj Mincho as installed by Debian's fonts-ipamj-mincho: the font with 𠮷 and the IVS variants. */
-export const IPAMJ_FONT_PATH = '/usr/share/fonts/truetype/ipamj/ipamjm.ttf';
-
 /** Text of a PDF file as `pdftotext -layout` extracts it. */
 export async function pdfText(path: string): Promise<string> {
   return (await run('pdftotext', ['-layout', path, '-'])).stdout;
