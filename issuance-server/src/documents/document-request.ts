@@ -5,8 +5,7 @@ import { DocumentError } from './document-error.ts';
 import type { DocumentLayout } from './document-pdf.ts';
 import { juminhyoDocumentInputSchema, juminhyoLayout } from './juminhyo-document.ts';
 
-/** A request for one document: its kind and that kind's input. */
-export const documentRequestSchema = z.discriminatedUnion('kind', [
+const documentRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('juminhyo'), input: juminhyoDocumentInputSchema }),
 ]);
 /** A request for one document: its kind and that kind's input. */

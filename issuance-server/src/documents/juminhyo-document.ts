@@ -8,8 +8,7 @@ import { toIsoDateJst, toWareki } from './wareki.ts';
 
 const MAX_COPIES = 10;
 
-/** One person on the certificate. */
-export const juminhyoEntrySchema = z.object({
+const juminhyoEntrySchema = z.object({
   name: z.string(),
   nameKana: z.string(),
   birthDate: z.iso.date(),
@@ -21,7 +20,7 @@ export const juminhyoEntrySchema = z.object({
 /** One person on the certificate. */
 export type JuminhyoEntry = z.infer<typeof juminhyoEntrySchema>;
 
-/** Everything printed on a 住民票の写し; the caller has already applied the resident's choices to `entries`. */
+/** The schema of JuminhyoDocumentInput, checked where a request enters a render worker. */
 export const juminhyoDocumentInputSchema = z.object({
   municipality: z.object({ code: z.string(), name: z.string() }),
   address: z.string(),

@@ -63,6 +63,7 @@ function startWorker(entry: WorkerEntry, workerData: RenderWorkerData): Worker {
 export class RenderPool {
   /** Number of workers the pool keeps running. */
   readonly size: number;
+  readonly #options: RenderPoolOptions;
   readonly #maxQueue: number;
   readonly #entry: WorkerEntry;
   readonly #slots: Slot[] = [];
@@ -74,7 +75,8 @@ export class RenderPool {
   #failure: Error | null = null;
   #closed = false;
 
-  constructor(private readonly options: RenderPoolOptions = {}) {
+  constructor(options: RenderPoolOptions = {}) {
+    this.#options = options;
     this.size = options.size ?? availableParallelism();
     this.#maxQueue = options.maxQueue ?? 64;
     if (!Number.isInteger(this.size) || this.size < 1) throw new RangeError(`RenderPool: size must be a positive integer, got ${this.size}`);
@@ -125,9 +127,9 @@ export class RenderPool {
   }
 
   async #start(): Promise<void> {
-    const hbSubsetWasm = await compileHbSubset(this.options.hbSubsetWasm);
+    const hbSubsetWasm = await compileHbSubset(this.#options.hbSubsetWasm);
     if (this.#closed) throw new DocumentError('pool_closed', 'the render pool was closed while starting');
-    this.#workerData = { fontPath: this.options.fontPath ?? DEFAULT_FONT_PATH, hbSubsetWasm };
+    this.#workerData = { fontPath: this.#options.fontPath ?? DEFAULT_FONT_PATH, hbSubsetWasm };
     await Promise.all(Array.from({ length: this.size }, () => this.#spawn()));
   }
 
@@ -179,7 +181,7 @@ export class RenderPool {
           slot.worker.postMessage(job.request);
           slot.job = job;
         } catch (err) {
-          // Only a request that structured clone refuses (a function, a class instance …) lands here.
+          // Only a request that structured clone refuses (one holding a function or a symbol) lands here.
           job.reject(new DocumentError('invalid_input', `the request cannot be sent to a render worker: ${(err as Error).message}`));
         }
       }

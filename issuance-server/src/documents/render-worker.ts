@@ -6,7 +6,7 @@ import { openCertificateFont } from './certificate-font.ts';
 import { DocumentError, type DocumentErrorData } from './document-error.ts';
 import { renderPdf } from './document-pdf.ts';
 import { documentLayout } from './document-request.ts';
-import { loadFontBytes } from './font-source.ts';
+import { readFontBytes } from './font-source.ts';
 import type { RenderWorkerData, RenderWorkerReply } from './render-protocol.ts';
 import { sampleJuminhyoRequest } from './sample-documents.ts';
 
@@ -19,7 +19,7 @@ async function start(): Promise<void> {
   const port = parentPort!;
   const reply = (message: RenderWorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   const { fontPath, hbSubsetWasm } = workerData as RenderWorkerData;
-  const font = await openCertificateFont(await loadFontBytes(fontPath), hbSubsetWasm);
+  const font = await openCertificateFont(await readFontBytes(fontPath), hbSubsetWasm);
   await renderPdf(documentLayout(sampleJuminhyoRequest(2)), font);
   port.on('message', async (request: unknown) => {
     try {
