@@ -19,6 +19,13 @@ const FONTS = [
 
 type Render = (request: DocumentRequest) => Promise<Uint8Array>;
 
+/** A way of rendering, and how long opening its font took. */
+interface Contender {
+  label: string;
+  render: Render;
+  opening: number;
+}
+
 let serial = 0;
 /** The sample household with a fresh verification code, so that no two documents are alike. */
 function freshRequest(copies: number): DocumentRequest {
@@ -31,16 +38,21 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   return [result, performance.now() - start];
 }
 
-/** One line of figures: warm p50/p90 of `renders` sequential documents and bytes per page. */
-async function warmFigures(render: Render, copies: number, renders: number): Promise<string> {
-  const ms: number[] = [];
-  let bytes = 0;
+/** Prints warm p50/p90 and bytes per page of `renders` documents each, one at a time, the contenders taking turns so that they share whatever else the machine is doing. */
+async function printWarm(contenders: Contender[], copies: number, renders: number): Promise<void> {
+  const ms = contenders.map((): number[] => []);
+  const bytes = contenders.map(() => 0);
   for (let i = 0; i < renders; i++) {
-    const [pdf, t] = await timed(() => render(freshRequest(copies)));
-    ms.push(t);
-    bytes = pdf.byteLength;
+    for (const [c, { render }] of contenders.entries()) {
+      const [pdf, t] = await timed(() => render(freshRequest(copies)));
+      ms[c]!.push(t);
+      bytes[c] = pdf.byteLength;
+    }
   }
-  return `${copies} cop${copies === 1 ? 'y ' : 'ies'}: warm p50 ${quantile(ms, 0.5).toFixed(1)} ms, p90 ${quantile(ms, 0.9).toFixed(1)} ms, ${(bytes / copies / 1000).toFixed(1)} kB/page`;
+  for (const [c, { label }] of contenders.entries()) {
+    const figures = `warm p50 ${quantile(ms[c]!, 0.5).toFixed(1)} ms, p90 ${quantile(ms[c]!, 0.9).toFixed(1)} ms, ${(bytes[c]! / copies / 1000).toFixed(1)} kB/page`;
+    console.log(`  ${label.padEnd(10)}${copies} cop${copies === 1 ? 'y ' : 'ies'}: ${figures}`);
+  }
 }
 
 // The pre-pool path, for comparison: pdf-lib subsets the whole font through fontkit, the font parsed
@@ -69,7 +81,7 @@ async function benchPool(name: string, fontPath: string, renders: number): Promi
     console.log(`pool, ${name}, ${pool.size} workers: ready after ${start.toFixed(0)} ms (font, hb preprocess, warm-up); first document ${first.toFixed(1)} ms`);
     const lag = monitorEventLoopDelay({ resolution: 1 });
     lag.enable();
-    for (const copies of [1, 5]) console.log(`  ${await warmFigures(render, copies, renders)}`);
+    for (const copies of [1, 5]) await printWarm([{ label: 'pool', render, opening: start }], copies, renders);
     lag.disable();
     console.log(`  main-thread event-loop delay meanwhile: p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`);
     const burst = pool.size * renders;
@@ -80,23 +92,25 @@ async function benchPool(name: string, fontPath: string, renders: number): Promi
   }
 }
 
-async function benchOneThread(name: string, fontPath: string, renders: number): Promise<void> {
+async function benchSubsetters(name: string, fontPath: string, renders: number): Promise<void> {
   const fontBytes = await loadFontBytes(fontPath);
-  const [hb, open] = await timed(async () => openCertificateFont(fontBytes, await compileHbSubset()));
-  const subsetters = [
-    ['hb-subset', hb, open],
-    ['pdf-lib', pdfLibSubsetting(fontBytes, hb.coverage), 0],
-  ] as const;
-  for (const [subsetter, font, opening] of subsetters) {
-    const render: Render = (request) => renderPdf(documentLayout(request), font);
+  const [hb, hbOpening] = await timed(async () => openCertificateFont(fontBytes, await compileHbSubset()));
+  const [pdfLib, pdfLibOpening] = await timed(async () => pdfLibSubsetting(fontBytes, hb.coverage));
+  const contenders: Contender[] = [
+    { label: 'hb-subset', render: (request) => renderPdf(documentLayout(request), hb), opening: hbOpening },
+    { label: 'pdf-lib', render: (request) => renderPdf(documentLayout(request), pdfLib), opening: pdfLibOpening },
+  ];
+  const cold: string[] = [];
+  for (const { label, render, opening } of contenders) {
     const [, first] = await timed(() => render(freshRequest(1)));
-    console.log(`one thread, ${subsetter}, ${name}: cold first document ${(opening + first).toFixed(0)} ms${opening ? ` (${opening.toFixed(0)} ms opening the font)` : ''}`);
-    for (const copies of [1, 5]) console.log(`  ${await warmFigures(render, copies, renders)}`);
+    cold.push(`${label} ${(opening + first).toFixed(0)} ms (${opening.toFixed(0)} opening the font)`);
   }
+  console.log(`one thread, ${name}: cold first document ${cold.join(', ')}`);
+  for (const copies of [1, 5]) await printWarm(contenders, copies, renders);
 }
 
 /** Prints the document figures for both fonts: pool start, first and warm documents, bytes per page, 1 and 5 copies, and hb-subset against pdf-lib's subsetting. */
 export async function benchDocuments(renders = Number(process.env['BENCH_RENDERS'] ?? 30)): Promise<void> {
   for (const [name, path] of FONTS) await benchPool(name, path, renders);
-  for (const [name, path] of FONTS) await benchOneThread(name, path, renders);
+  for (const [name, path] of FONTS) await benchSubsetters(name, path, renders);
 }
