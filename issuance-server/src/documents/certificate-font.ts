@@ -29,7 +29,8 @@ export async function openCertificateFont(fontBytes: Uint8Array, hbSubsetWasm: W
       for (const text of texts) for (const ch of text) codePoints.add(ch.codePointAt(0)!);
       // Embedded whole, pdf-lib builds the ToUnicode map from the cmap alone, so a glyph reached only
       // through a variation sequence (an IVS name) would vanish from the extractable text. Such
-      // documents let pdf-lib subset the small font once more, per drawn glyph (~2 ms more).
+      // documents let pdf-lib subset the small font once more, per drawn glyph: about twice the
+      // time, for the few residents whose names need a variant.
       const perGlyph = [...codePoints].some(isVariationSelector);
       doc.registerFontkit(pdfFontkit);
       return doc.embedFont(hb.subset(codePoints), { subset: perGlyph, customName });
