@@ -1,6 +1,6 @@
 // Which characters the certificate font can draw, checkable on the main thread without the font.
 // A render worker reads the font's cmap once (plain code points, and the format 14 subtable for
-// Ideographic Variation Sequences such as 葛󠄂 = U+845B U+E0102) and hands over two sorted arrays;
+// Ideographic Variation Sequences such as 葛󠄂 = U+845B U+E0102) and hands over two typed arrays;
 // the server can then tell a resident at claim time that their name cannot be printed.
 import type { Font } from '@pdf-lib/fontkit';
 
@@ -11,7 +11,7 @@ export interface MissingGlyph {
   codePoint: string;
 }
 
-/** The font's coverage as transferable data: sorted code points, and sorted variation sequence keys. */
+/** The font's coverage as transferable data: code points, and variation sequence keys. */
 export interface CoverageData {
   codePoints: Uint32Array;
   /** `base * 256 + selector index` (see selectorIndex), which fits in 32 bits. */
@@ -58,7 +58,7 @@ export function readCoverage(font: Font): CoverageData {
       for (const mapping of record.nonDefaultUVS ?? []) keys.push(mapping.unicodeValue * 256 + selector);
     }
   }
-  return { codePoints: Uint32Array.from(font.characterSet).sort(), sequences: Uint32Array.from(keys).sort() };
+  return { codePoints: Uint32Array.from(font.characterSet), sequences: Uint32Array.from(keys) };
 }
 
 function describe(codePoints: number[]): MissingGlyph {
