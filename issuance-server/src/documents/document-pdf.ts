@@ -1,9 +1,11 @@
 // Turns a document layout into PDF bytes. A layout draws on a Canvas twice: first on one that only
 // collects the text, so that the font can be checked and cut down to exactly those characters
-// before anything is embedded, then on the real pages. The text never depends on measured widths
-// (only positions and sizes do), so both passes draw the same strings.
+// before anything is embedded, then for real. The text never depends on measured widths (only
+// positions and sizes do), so both passes draw the same strings. Copies share their pages'
+// content stream and differ only by a small stream of their own (the copy mark).
 import {
   PDFDocument,
+  PDFName,
   PageSizes,
   beginText,
   concatTransformationMatrix,
@@ -72,9 +74,18 @@ export interface DocumentLayout {
   author: string;
   /** Stamped as both creation and modification date, so that the same input gives the same bytes. */
   issuedAt: Date;
+  /** Pages of one copy. */
   pageCount: number;
+  /** Copies of the whole document, each a standalone original. */
+  copies: number;
+  /** Draws a page's content, the same in every copy. */
   drawPage(canvas: Canvas, pageIndex: number): void;
+  /** Draws what tells the copies apart on a page of copy `copy` (1-based), e.g. 2通のうち 1通目. */
+  drawCopyMark(canvas: Canvas, pageIndex: number, copy: number): void;
 }
+
+// The resource names the shared content streams use, the same on every page.
+const FONT_KEY = PDFName.of('F1');
 
 const INK = grayscale(0);
 
@@ -91,14 +102,14 @@ function collectingCanvas(texts: string[]): Canvas {
 interface Painting {
   doc: PDFDocument;
   font: PDFFont;
-  /** One image per QR payload, shared by the copies, with its size in modules. */
-  qrImages: Map<string, { ref: PDFRef; modules: number }>;
+  /** One image per QR payload: its resource name, object and size in modules. */
+  qrImages: Map<string, { name: PDFName; ref: PDFRef; modules: number }>;
 }
 
 // A QR code as a 1-bit image (0 = dark module), about 150 bytes, drawn without interpolation so the
 // modules stay sharp at any printer resolution. pdf-lib has no raw-image API, hence the XObject by hand;
 // its PNG route would encode and decode a PNG per document, and vector modules are ~1000 numbers a page.
-function qrImage(painting: Painting, data: string): { ref: PDFRef; modules: number } {
+function qrImage(painting: Painting, data: string): { name: PDFName; ref: PDFRef; modules: number } {
   let image = painting.qrImages.get(data);
   if (!image) {
     const { modules } = QRCode.create(data, { errorCorrectionLevel: 'M' });
@@ -110,7 +121,8 @@ function qrImage(painting: Painting, data: string): { ref: PDFRef; modules: numb
     }
     const { context } = painting.doc;
     const stream = context.stream(bits, { Type: 'XObject', Subtype: 'Image', Width: n, Height: n, ColorSpace: 'DeviceGray', BitsPerComponent: 1, Interpolate: false });
-    painting.qrImages.set(data, (image = { ref: context.register(stream), modules: n }));
+    image = { name: PDFName.of(`QR${painting.qrImages.size + 1}`), ref: context.register(stream), modules: n };
+    painting.qrImages.set(data, image);
   }
   return image;
 }
@@ -128,9 +140,8 @@ function boxOperators(box: Box): PDFOperator[] {
   ];
 }
 
-function paintingCanvas(page: PDFPage, painting: Painting): Canvas {
+function operatorCanvas(ops: PDFOperator[], painting: Painting): Canvas {
   const { font } = painting;
-  const fontKey = page.node.newFontDictionary(font.name, font.ref);
   return {
     width: (text, size) => font.widthOfTextAtSize(text, size),
     // Plain BT … ET rather than page.drawText, which checks a dozen options and wraps every line in a
@@ -143,25 +154,35 @@ function paintingCanvas(page: PDFPage, painting: Painting): Canvas {
         w = options.maxWidth;
       }
       const dx = options.align === 'center' ? -w / 2 : options.align === 'right' ? -w : 0;
-      page.pushOperators(setFillingColor(options.color ?? INK), beginText(), setFontAndSize(fontKey, size), moveText(x + dx, baseline), showText(font.encodeText(text)), endText());
+      ops.push(setFillingColor(options.color ?? INK), beginText(), setFontAndSize(FONT_KEY, size), moveText(x + dx, baseline), showText(font.encodeText(text)), endText());
     },
     rect(box) {
-      if (box.color || box.borderColor) page.pushOperators(...boxOperators(box));
+      if (box.color || box.borderColor) ops.push(...boxOperators(box));
     },
     qr(data, x, y, size) {
-      const { ref, modules } = qrImage(painting, data);
+      const { name, modules } = qrImage(painting, data);
       const quiet = size / (modules + 2); // one module of quiet zone on each side; the box around adds the rest
-      const name = page.node.newXObject('QR', ref);
-      page.pushOperators(pushGraphicsState(), concatTransformationMatrix(size - 2 * quiet, 0, 0, size - 2 * quiet, x + quiet, y + quiet), drawObject(name), popGraphicsState());
+      ops.push(pushGraphicsState(), concatTransformationMatrix(size - 2 * quiet, 0, 0, size - 2 * quiet, x + quiet, y + quiet), drawObject(name), popGraphicsState());
     },
   };
+}
+
+/** What `draw` draws, as a registered content stream; null when it draws nothing. */
+function contentStream(painting: Painting, draw: (canvas: Canvas) => void): PDFRef | null {
+  const ops: PDFOperator[] = [];
+  draw(operatorCanvas(ops, painting));
+  const { context } = painting.doc;
+  return ops.length === 0 ? null : context.register(context.contentStream(ops));
 }
 
 /** Renders a layout with the certificate font; refuses (glyph_missing) text the font cannot draw, since a blank box in a name would be a false certificate. */
 export async function renderPdf(layout: DocumentLayout, font: CertificateFont): Promise<Uint8Array> {
   const texts: string[] = [];
   const collector = collectingCanvas(texts);
-  for (let i = 0; i < layout.pageCount; i++) layout.drawPage(collector, i);
+  for (let p = 0; p < layout.pageCount; p++) {
+    layout.drawPage(collector, p);
+    for (let copy = 1; copy <= layout.copies; copy++) layout.drawCopyMark(collector, p, copy);
+  }
   const missing = font.coverage.missingGlyphs(texts);
   if (missing.length > 0) {
     throw new DocumentError('glyph_missing', `the certificate font cannot draw ${missing.map((g) => `${g.char} (${g.codePoint})`).join(', ')}`, missing);
@@ -181,7 +202,21 @@ export async function renderPdf(layout: DocumentLayout, font: CertificateFont): 
   doc.setCreationDate(layout.issuedAt);
   doc.setModificationDate(layout.issuedAt);
   const painting: Painting = { doc, font: pdfFont, qrImages: new Map() };
-  for (let i = 0; i < layout.pageCount; i++) layout.drawPage(paintingCanvas(doc.addPage(A4), painting), i);
+  const shared = Array.from({ length: layout.pageCount }, (_, p) => contentStream(painting, (canvas) => layout.drawPage(canvas, p)));
+  const pages: PDFPage[] = [];
+  for (let copy = 1; copy <= layout.copies; copy++) {
+    for (const [p, content] of shared.entries()) {
+      const page = doc.addPage(A4);
+      const mark = contentStream(painting, (canvas) => layout.drawCopyMark(canvas, p, copy));
+      for (const ref of [content, mark]) if (ref) page.node.addContentStream(ref);
+      pages.push(page);
+    }
+  }
+  // Every page gets every resource, so that the shared streams find them under the same names.
+  for (const page of pages) {
+    page.node.setFontDictionary(FONT_KEY, pdfFont.ref);
+    for (const { name, ref } of painting.qrImages.values()) page.node.setXObject(name, ref);
+  }
   // A worker has nothing else to do, so no pauses for the event loop while writing.
   return doc.save({ objectsPerTick: Infinity });
 }

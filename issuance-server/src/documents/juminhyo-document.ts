@@ -142,14 +142,10 @@ function personRows(entry: JuminhyoEntry, options: JuminhyoDocumentInput['option
   return rows;
 }
 
-function drawPage(canvas: Canvas, input: JuminhyoDocumentInput, issued: string, copy: number): void {
+function drawPage(canvas: Canvas, input: JuminhyoDocumentInput, issued: string): void {
   const { municipality, options } = input;
 
   canvas.text(municipality.name, LEFT, 802, 12);
-  if (input.copies > 1) {
-    // Each copy is a standalone original, so no "1/2" page numbers: only which of the set it is.
-    canvas.text(`(${input.copies}通のうち ${copy}通目)`, RIGHT, 802, 8, { align: 'right' });
-  }
   const title = '住民票の写し';
   const scope = options.scope === 'household' ? '(世帯全員)' : '(世帯一部)';
   const titleW = canvas.width(title, 22);
@@ -215,8 +211,13 @@ export function juminhyoLayout(input: JuminhyoDocumentInput): DocumentLayout {
     title: '住民票の写し',
     author: input.municipality.name,
     issuedAt: input.issuedAt,
-    pageCount: input.copies,
-    drawPage: (canvas, index) => drawPage(canvas, input, issued, index + 1),
+    pageCount: 1,
+    copies: input.copies,
+    drawPage: (canvas) => drawPage(canvas, input, issued),
+    drawCopyMark(canvas, _page, copy) {
+      // Each copy is a standalone original, so no "1/2" page numbers: only which of the set it is.
+      if (input.copies > 1) canvas.text(`(${input.copies}通のうち ${copy}通目)`, RIGHT, 802, 8, { align: 'right' });
+    },
   };
 }
 

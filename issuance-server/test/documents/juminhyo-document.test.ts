@@ -67,6 +67,10 @@ describe('documents/juminhyo-document', function () {
       assert.ok(text.includes(s), `missing ${JSON.stringify(s)} in:\n${text}`);
     }
     assert.ok(!text.includes('1/2'), 'copies are originals, not numbered pages');
+    for (const [page, mark, other] of [[1, '1通目', '2通目'], [2, '2通目', '1通目']] as const) {
+      const pageText = await pdfText(path, page);
+      assert.ok(pageText.includes(mark) && !pageText.includes(other) && pageText.includes('山田 花子'), `page ${page}:\n${pageText}`);
+    }
     assert.ok(!text.includes('記載省略'));
     assert.ok(bytes.byteLength < 100_000, `${bytes.byteLength} bytes`);
 

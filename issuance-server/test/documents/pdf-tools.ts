@@ -5,9 +5,10 @@ import jsQR from 'jsqr';
 
 const run = promisify(execFile);
 
-/** Text of a PDF file as `pdftotext -layout` extracts it. */
-export async function pdfText(path: string): Promise<string> {
-  return (await run('pdftotext', ['-layout', path, '-'])).stdout;
+/** Text of a PDF file, or of one of its pages, as `pdftotext -layout` extracts it. */
+export async function pdfText(path: string, page?: number): Promise<string> {
+  const pages = page === undefined ? [] : ['-f', String(page), '-l', String(page)];
+  return (await run('pdftotext', ['-layout', ...pages, path, '-'])).stdout;
 }
 
 /** The content of the QR code in the verification box (bottom of the page) of one page, or null. */
