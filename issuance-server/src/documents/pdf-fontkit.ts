@@ -1,9 +1,9 @@
 // The fontkit handed to @cantoo/pdf-lib's registerFontkit: @pdf-lib/fontkit behind two small changes.
 //
 // 1. Speed. pdf-lib lays a text out once to measure it and again to encode it, and a certificate
-//    repeats its labels on every row and everything on every copy; a fontkit layout is most of a
-//    render's time. A font is parsed per document (from that document's subset), so its layouts
-//    are kept for its life. pdf-lib only reads the glyph runs, so sharing them is safe.
+//    repeats its labels on every row; a fontkit layout is the largest single cost of a render. A
+//    font is parsed per document (from that document's subset), so its layouts are kept for its
+//    life. pdf-lib only reads the glyph runs, so sharing them is safe.
 // 2. Compatibility. @cantoo/pdf-lib 2.11 serialises a font subset with `subset.encode()` whenever
 //    that is a function (the fontkit 2 / @cantoo/fontkit API, which returns the bytes) and only
 //    otherwise falls back to `encodeStream()`. @pdf-lib/fontkit 1.1.1's Subset has an
