@@ -4,8 +4,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadFontBytes } from '../../src/documents/font-source.ts';
-import { renderJuminhyo, type JuminhyoDocumentInput } from '../../src/documents/juminhyo-document.ts';
+import { openCertificateFont, type CertificateFont } from '../../src/documents/certificate-font.ts';
+import { DocumentError } from '../../src/documents/document-error.ts';
+import { renderPdf } from '../../src/documents/document-pdf.ts';
+import { documentLayout } from '../../src/documents/document-request.ts';
+import { IPAMJ_FONT_PATH, loadFontBytes } from '../../src/documents/font-source.ts';
+import { compileHbSubset } from '../../src/documents/hb-subset.ts';
+import { juminhyoLayout, type JuminhyoDocumentInput } from '../../src/documents/juminhyo-document.ts';
+import { pageQrCode, pdfText } from './pdf-tools.ts';
 
 const run = promisify(execFile);
 
@@ -33,20 +39,21 @@ function household(overrides: Partial<JuminhyoDocumentInput> = {}): JuminhyoDocu
 describe('documents/juminhyo-document', function () {
   this.timeout(60_000);
   let dir: string;
-  let font: Uint8Array;
+  let font: CertificateFont;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'juminhyo-test-'));
-    font = await loadFontBytes();
+    font = await openCertificateFont(await loadFontBytes(), await compileHbSubset());
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function renderToFile(name: string, input: JuminhyoDocumentInput): Promise<{ path: string; bytes: Uint8Array; text: string }> {
-    const bytes = await renderJuminhyo(input, font);
+  const render = (input: JuminhyoDocumentInput, using: CertificateFont = font) => renderPdf(juminhyoLayout(input), using);
+
+  async function renderToFile(name: string, input: JuminhyoDocumentInput, using: CertificateFont = font): Promise<{ path: string; bytes: Uint8Array; text: string }> {
+    const bytes = await render(input, using);
     const path = join(dir, `${name}.pdf`);
     writeFileSync(path, bytes);
-    const { stdout: text } = await run('pdftotext', ['-layout', path, '-']);
-    return { path, bytes, text };
+    return { path, bytes, text: await pdfText(path) };
   }
 
   it('renders a household of 3 as extractable text on A4, one page per copy', async () => {
@@ -60,6 +67,10 @@ describe('documents/juminhyo-document', function () {
       assert.ok(text.includes(s), `missing ${JSON.stringify(s)} in:\n${text}`);
     }
     assert.ok(!text.includes('1/2'), 'copies are originals, not numbered pages');
+    for (const [page, mark, other] of [[1, '1通目', '2通目'], [2, '2通目', '1通目']] as const) {
+      const pageText = await pdfText(path, page);
+      assert.ok(pageText.includes(mark) && !pageText.includes(other) && pageText.includes('山田 花子'), `page ${page}:\n${pageText}`);
+    }
     assert.ok(!text.includes('記載省略'));
     assert.ok(bytes.byteLength < 100_000, `${bytes.byteLength} bytes`);
 
@@ -71,10 +82,14 @@ describe('documents/juminhyo-document', function () {
     const { stdout: fonts } = await run('pdffonts', [path]);
     assert.match(fonts, /\+IPAexMincho\s+CID TrueType\s+Identity-H\s+yes yes yes/, 'one embedded subset font with ToUnicode');
 
-    // No QR decoder on the machine: settle for the QR image being on every page.
+    // The QR code reads back off the raster of each page; it is one 1-bit image shared by the copies.
+    for (const page of [1, 2]) assert.equal(await pageQrCode(path, page), 'https://cert.example.lg.jp/verify/K7QM-2XWD-9HFA-3TRC');
     const { stdout: images } = await run('pdfimages', ['-list', path]);
-    const imageRows = images.split('\n').filter((l) => /^\s*\d+\s+\d+\s+image\b/.test(l));
-    assert.deepEqual(imageRows.map((l) => l.trim().split(/\s+/)[0]), ['1', '2']);
+    const rows = images.split('\n').filter((l) => /^\s*\d+\s+\d+\s+image\b/.test(l)).map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(rows.map(([page, , , , , color, , bpc, , , object]) => [page, color, bpc, object]), [
+      ['1', 'gray', '1', rows[0]![10]],
+      ['2', 'gray', '1', rows[0]![10]],
+    ]);
 
     await run('pdftoppm', ['-png', '-r', '50', path, join(dir, 'page')]);
     const pngs = readdirSync(dir).filter((f) => f.startsWith('page') && f.endsWith('.png')).sort();
@@ -113,11 +128,11 @@ describe('documents/juminhyo-document', function () {
   });
 
   it('gives the same bytes for the same input, with issuedAt as the PDF dates', async () => {
-    const a = await renderJuminhyo(household(), font);
-    const b = await renderJuminhyo(household(), font);
+    const a = await render(household());
+    const b = await render(household());
     assert.deepEqual(Buffer.from(a), Buffer.from(b));
-    // The parsed font is shared between renders; concurrent renders must not disturb each other.
-    const parallel = await Promise.all([1, 2, 3, 4].map(() => renderJuminhyo(household(), font)));
+    // The font (and its hb-subset instance) is shared between renders; concurrent renders must not disturb each other.
+    const parallel = await Promise.all([1, 2, 3, 4].map(() => render(household())));
     for (const p of parallel) assert.deepEqual(Buffer.from(p), Buffer.from(a));
     const path = join(dir, 'dates.pdf');
     writeFileSync(path, a);
@@ -126,11 +141,35 @@ describe('documents/juminhyo-document', function () {
     assert.match(info, /^ModDate:\s+2026-11-23T22:00:00(Z|\+00)/m);
   });
 
-  it('refuses characters the font cannot draw and bad copy counts', async () => {
+  it('refuses characters the font cannot draw, naming them', async () => {
     const bad = household();
-    bad.entries[0] = { ...bad.entries[0]!, name: '山田 \u{1F600}' };
-    await assert.rejects(renderJuminhyo(bad, font), /no glyph/);
-    await assert.rejects(renderJuminhyo(household({ copies: 0 }), font), RangeError);
-    await assert.rejects(renderJuminhyo(household({ entries: [] }), font), RangeError);
+    bad.entries[0] = { ...bad.entries[0]!, name: '𠮷田 \u{1F600}' };
+    await assert.rejects(render(bad), (err: DocumentError) => {
+      assert.ok(err instanceof DocumentError);
+      assert.equal(err.code, 'glyph_missing');
+      assert.deepEqual(err.glyphs, [
+        { char: '𠮷', codePoint: 'U+20BB7' },
+        { char: '\u{1F600}', codePoint: 'U+1F600' },
+      ]);
+      return true;
+    });
+  });
+
+  it('refuses requests that do not describe a printable certificate', () => {
+    const invalid = (input: unknown) => () => documentLayout({ kind: 'juminhyo', input });
+    const isInvalid = (err: DocumentError) => err instanceof DocumentError && err.code === 'invalid_input';
+    assert.throws(invalid(household({ copies: 0 })), isInvalid);
+    assert.throws(invalid(household({ copies: 11 })), isInvalid);
+    assert.throws(invalid(household({ entries: [] })), isInvalid);
+    assert.throws(invalid(household({ issuedAt: new Date('nope') })), isInvalid);
+    assert.throws(invalid({ ...household(), issuedAt: '2026-11-24T00:00:00Z' }), isInvalid);
+    assert.throws(() => documentLayout({ kind: 'koseki', input: household() }), isInvalid);
+  });
+
+  it('draws IPAmj names with 𠮷 and IVS variants, which stay extractable', async () => {
+    const ipamj = await openCertificateFont(await loadFontBytes(IPAMJ_FONT_PATH), await compileHbSubset());
+    const input = household({ householdHeadName: '𠮷田 葛\u{E0104}城', entries: [{ ...household().entries[0]!, name: '髙橋 邉' }] });
+    const { text } = await renderToFile('ipamj', input, ipamj);
+    for (const s of ['𠮷田 葛\u{E0104}城', '髙橋 邉', '住民票の写し', '令和8年11月24日']) assert.ok(text.includes(s), `missing ${JSON.stringify(s)} in:\n${text}`);
   });
 });

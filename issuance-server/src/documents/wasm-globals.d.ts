@@ -1,0 +1,17 @@
+// The WebAssembly globals that hb-subset.ts uses. Node has them, but their types live in lib.dom,
+// which the Node-side tsconfig leaves out so that no browser global can be named by mistake.
+export {};
+
+declare global {
+  namespace WebAssembly {
+    interface Module {}
+    interface Memory {
+      readonly buffer: ArrayBuffer;
+    }
+    interface Instance {
+      readonly exports: Record<string, unknown>;
+    }
+    function compile(bytes: Uint8Array): Promise<Module>;
+    function instantiate(module: Module, imports?: Record<string, unknown>): Promise<Instance>;
+  }
+}
