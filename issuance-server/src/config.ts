@@ -19,6 +19,8 @@ export interface ServerConfig {
   /** Base URL printed in verification QR codes; defaults to the listening URL. */
   publicUrl?: string;
   fontPath: string;
+  /** Render worker threads (default: one per core). */
+  renderWorkers?: number;
   /** How long a write waits for another process's lock on the database before answering 503. */
   databaseBusyWaitMs: number;
   /** The better-sqlite3 addon to load instead of the installed one (the single executable unpacks its own). */

@@ -4,7 +4,6 @@ import { AdminService } from './services/admin-service.ts';
 import { ApplicationService } from './services/application-service.ts';
 import { AuthService } from './services/auth-service.ts';
 import { DocumentService, type DocumentRenderer } from './services/document-service.ts';
-import { InlineDocumentRenderer } from './services/inline-document-renderer.ts';
 import { IssuanceService } from './services/issuance-service.ts';
 import { LifecycleService } from './services/lifecycle-service.ts';
 import { ChangeFeed } from './store/change-feed.ts';
@@ -21,7 +20,7 @@ export interface ServerContext {
   applications: ApplicationService;
   issuance: IssuanceService;
   admin: AdminService;
-  /** Closes the renderer and the database. */
+  /** Closes the database (the renderer belongs to whoever made it). */
   close(): Promise<void>;
 }
 
@@ -48,10 +47,9 @@ export function createAdminContext(config: ServerConfig, log: Logger): AdminCont
   return { store, admin, close: () => store.close() };
 }
 
-/** Opens the database and builds the services over it. */
-export function createContext(config: ServerConfig, log: Logger, publicUrl: () => string): ServerContext {
+/** Opens the database and builds the services over it; `renderer` draws the documents (the server's RenderPool). */
+export function createContext(config: ServerConfig, log: Logger, publicUrl: () => string, renderer: DocumentRenderer): ServerContext {
   const store = openStore(config);
-  const renderer: DocumentRenderer = new InlineDocumentRenderer(config.fontPath);
   const lifecycle = new LifecycleService(store, config, log);
   const documents = new DocumentService(renderer, publicUrl);
   return {
@@ -62,9 +60,6 @@ export function createContext(config: ServerConfig, log: Logger, publicUrl: () =
     applications: new ApplicationService(store, lifecycle, documents, config),
     issuance: new IssuanceService(store, lifecycle, documents, config, log),
     admin: new AdminService(store, lifecycle, config.clock),
-    close: async () => {
-      await renderer.close();
-      await store.close();
-    },
+    close: () => store.close(),
   };
 }

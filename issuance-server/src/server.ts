@@ -13,8 +13,30 @@ import { kioskRoutes } from './routes/kiosk-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
 import { authenticateKiosk } from './services/kiosk-auth.ts';
 import { PublicService } from './services/public-service.ts';
+import type { DocumentRenderer } from './services/document-service.ts';
+import { RenderPool } from './documents/render-pool.ts';
+import { embeddedAsset, SERVER_ASSETS } from './runtime/single-executable.ts';
 import { lockDataDir } from './store/db/data-dir-lock.ts';
 import { ApplicantSocketHub } from './ws/applicant-socket.ts';
+
+/** The render pool of a server: embedded worker code and wasm in the single executable, the sources otherwise. */
+export function createRenderPool(config: Pick<ServerConfig, 'fontPath' | 'renderWorkers'>, unref = false): RenderPool {
+  const worker = embeddedAsset(SERVER_ASSETS.renderWorker);
+  const wasm = embeddedAsset(SERVER_ASSETS.hbSubsetWasm);
+  return new RenderPool({
+    fontPath: config.fontPath,
+    ...(config.renderWorkers ? { size: config.renderWorkers } : {}),
+    ...(worker ? { worker: { source: Buffer.from(worker).toString('utf8') } } : {}),
+    ...(wasm ? { hbSubsetWasm: wasm } : {}),
+    unref,
+  });
+}
+
+/** What a caller may hand to startServer instead of letting it build its own. */
+export interface StartOptions {
+  /** A renderer shared with other servers (tests); the server then leaves closing it to the caller. */
+  renderer?: DocumentRenderer;
+}
 
 /** A running server. */
 export interface RunningServer {
@@ -49,16 +71,20 @@ function every(ms: number, job: () => Promise<unknown>, log: Logger, what: strin
  * Starts Express and the applicant WebSocket on one HTTP(S) server; resolves once listening,
  * with the document renderer warm (so that the first document is as fast as the others).
  */
-export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel), options: StartOptions = {}): Promise<RunningServer> {
   if (!config.tls && !isLoopback(config.host)) {
     throw new Error(`refusing plain HTTP on ${config.host}: give --tls-cert and --tls-key, or bind to a loopback address`);
   }
   const lock = config.dataDir === ':memory:' ? { release: () => undefined } : lockDataDir(config.dataDir, config.sqliteNativeBinding);
+  const ownRenderer = !options.renderer;
+  const renderer = options.renderer ?? createRenderPool(config);
   let context: ServerContext;
   try {
-    context = createContext(config, log, () => config.publicUrl ?? url);
-    await context.renderer.ready();
+    // Warm before listening: the first resident's document is as fast as the others.
+    await renderer.ready();
+    context = createContext(config, log, () => config.publicUrl ?? url, renderer);
   } catch (e) {
+    if (ownRenderer) await renderer.close();
     lock.release();
     throw e;
   }
@@ -82,10 +108,10 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
 
   // Node answers some malformed requests itself with empty bodies; these options and handlers
   // route them to the contract's JSON error shape instead.
-  const options = { requireHostHeader: false };
+  const httpOptions = { requireHostHeader: false };
   const server: Server = config.tls
-    ? createHttpsServer({ ...options, cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) }, app)
-    : createHttpServer(options, app);
+    ? createHttpsServer({ ...httpOptions, cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) }, app)
+    : createHttpServer(httpOptions, app);
   server.headersTimeout = 40_000;
   server.requestTimeout = 60_000;
   server.on('checkExpectation', (_req, res) => sendRawError(res, 'invalid_request', 'only "Expect: 100-continue" is supported', 417));
@@ -122,6 +148,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     stopCheckpoints();
     hub.close();
     await context.close();
+    if (ownRenderer) await renderer.close();
     lock.release();
     throw e;
   }
@@ -142,6 +169,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // A last checkpoint, so that the exported head covers everything this run wrote.
       await checkpoint().catch((err: unknown) => log.error({ err }, 'audit checkpoint failed'));
+      if (ownRenderer) await renderer.close();
       await context.close();
       lock.release();
     },

@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   deceased: 403,
   support_measure: 403,
   glyph_missing: 403,
+  document_unavailable: 403,
   not_found: 404,
   receipt_not_found: 404,
   method_not_allowed: 405,
@@ -47,7 +48,7 @@ export const errorBodySchema = z.object({
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** The error codes that are refusals by the municipality's rules (an attempt ends `refused` with one of them). */
-export const REFUSAL_CODES = ['moved_out', 'deceased', 'support_measure', 'glyph_missing'] as const;
+export const REFUSAL_CODES = ['moved_out', 'deceased', 'support_measure', 'glyph_missing', 'document_unavailable'] as const;
 /** A refusal code. */
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 /** Zod schema of a refusal code. */

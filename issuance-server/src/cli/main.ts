@@ -9,7 +9,7 @@ const USAGE = `usage:
                         [--print-timeout-seconds N] [--log-level L]
                         [--kiosk-lookup-limit BURST/PER_MIN] [--lookup-limit BURST/PER_MIN]
                         [--auth-address-limit BURST/PER_MIN] [--auth-limit BURST/PER_MIN]
-                        [--audit-checkpoint-file F] [--audit-checkpoint-minutes N]
+                        [--audit-checkpoint-file F] [--audit-checkpoint-minutes N] [--render-workers N]
   issuance-server admin --data-dir DIR init --municipality-code CODE --municipality-name NAME
   issuance-server admin --data-dir DIR trust-anchor add FILE
   issuance-server admin --data-dir DIR crl import FILE

@@ -39,6 +39,7 @@ export async function runServe(args: string[]): Promise<number> {
     'auth-limit': { type: 'string' },
     'audit-checkpoint-file': { type: 'string' },
     'audit-checkpoint-minutes': { type: 'string' },
+    'render-workers': { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (!values['data-dir']) throw new UsageError('--data-dir is required');
@@ -66,6 +67,8 @@ export async function runServe(args: string[]): Promise<number> {
   if (values['auth-address-limit']) config.authAddressRateLimit = parseRateLimit('auth-address-limit', values['auth-address-limit']);
   if (values['auth-limit']) config.authGlobalRateLimit = parseRateLimit('auth-limit', values['auth-limit']);
   if (values['audit-checkpoint-file']) config.auditCheckpointFile = values['audit-checkpoint-file'];
+  const workers = positiveNumber('render-workers', values['render-workers']);
+  if (workers) config.renderWorkers = Math.round(workers);
   const checkpointMinutes = positiveNumber('audit-checkpoint-minutes', values['audit-checkpoint-minutes']);
   if (checkpointMinutes) config.auditCheckpointIntervalMs = checkpointMinutes * 60_000;
 

@@ -39,6 +39,8 @@ export interface RenderPoolOptions {
   worker?: WorkerEntry;
   /** hb-subset's wasm bytes; harfbuzzjs's file by default. */
   hbSubsetWasm?: Uint8Array;
+  /** Let the process exit while the workers run (a pool shared by the tests of one process). */
+  unref?: boolean;
 }
 
 interface Job {
@@ -153,6 +155,8 @@ export class RenderPool {
         }
         this.#dispatch();
       });
+      // After the listeners: adding a 'message' listener refs the worker's port again.
+      if (this.#options.unref) slot.worker.unref();
       slot.worker.on('exit', (code) => {
         this.#slots.splice(this.#slots.indexOf(slot), 1);
         const why = error ?? new Error(`render worker exited with code ${code}`);

@@ -4,6 +4,8 @@ export {};
 
 declare global {
   namespace WebAssembly {
+    // An opaque handle: nothing of it is read, only passed back to instantiate().
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
     interface Module {}
     interface Memory {
       readonly buffer: ArrayBuffer;

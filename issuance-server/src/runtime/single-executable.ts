@@ -26,6 +26,10 @@ export const SERVER_ASSETS = {
   sqliteAddon: 'better_sqlite3.node',
   /** The certificate font used unless `serve --font` names another. */
   defaultFont: 'default-font',
+  /** The render worker's code (documents/render-worker.ts bundled as CommonJS). */
+  renderWorker: 'render-worker.cjs',
+  /** HarfBuzz's subsetter as WebAssembly. */
+  hbSubsetWasm: 'harfbuzz-subset.wasm',
 } as const;
 
 /** One manifest entry: the file name the asset is unpacked as, and its content hash. */

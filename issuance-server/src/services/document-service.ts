@@ -1,5 +1,7 @@
 import type { RefusalCode } from '@cert/common';
 import { randomBytes } from 'node:crypto';
+import { DocumentError } from '../documents/document-error.ts';
+import type { MissingGlyph } from '../documents/glyph-coverage.ts';
 import type { JuminhyoDocumentInput } from '../documents/juminhyo-document.ts';
 import type { ApplicationRecord, StoredDocument } from '../store/application-store.ts';
 import type { Tx } from '../store/store.ts';
@@ -25,15 +27,30 @@ export type DocumentContent = { kind: 'juminhyo'; input: Omit<JuminhyoDocumentIn
 /** A document to render. */
 export type DocumentRequest = { kind: 'juminhyo'; input: JuminhyoDocumentInput };
 
-/** Renders documents off the request path and knows which characters its font can draw. */
+/** Renders documents off the request path (the RenderPool) and knows which characters its font can draw. */
 export interface DocumentRenderer {
   /** Resolves once the renderer can render at full speed (fonts loaded, warmed up). */
   ready(): Promise<void>;
+  /** The PDF; rejects with a DocumentError. */
   render(request: DocumentRequest): Promise<Uint8Array>;
-  /** Characters (or variation sequences) of `texts` that the font cannot draw. */
-  missingGlyphs(texts: readonly string[]): { char: string; codePoint: string }[];
+  /** Characters (or variation sequences) the font cannot draw; available once ready. */
+  readonly coverage: { missingGlyphs(texts: readonly string[]): MissingGlyph[] };
   close(): Promise<void>;
 }
+
+/** A document that cannot be produced for this attempt, with the refusal it ends in. */
+export class DocumentRefused extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DocumentRefused';
+  }
+}
+
+/** The render pool cannot take the document now (busy or stopping); the kiosk may fetch again. */
+export class RendererBusy extends Error {}
 
 /** The rules allow the document (with its content and the digest of that content), or refuse it. */
 export type Preparation =
@@ -96,18 +113,36 @@ export class DocumentService {
         copies: app.copies,
       },
     };
-    const missing = this.renderer.missingGlyphs(printedStrings(content));
+    const missing = this.renderer.coverage.missingGlyphs(printedStrings(content));
     if (missing.length) {
       return { ok: false, code: 'glyph_missing', message: `the certificate font cannot print ${missing.map((m) => `${m.char} (${m.codePoint})`).join(', ')}` };
     }
     return { ok: true, content, contentSha256: sha256Hex(Buffer.from(JSON.stringify(content))) };
   }
 
-  /** Renders a prepared document as issued at `issuedAt` with a fresh verification code. */
+  /**
+   * Renders a prepared document as issued at `issuedAt` with a fresh verification code. A
+   * worker that died is given the document once more; a document the renderer cannot make ends
+   * in DocumentRefused (never a 500 after the resident approved); a full or stopping pool in
+   * RendererBusy.
+   */
   async render(prep: Extract<Preparation, { ok: true }>, issuedAt: Date): Promise<StoredDocument> {
     const verificationCode = newVerificationCode();
     const verificationUrl = `${this.publicUrl().replace(/\/$/, '')}/verify/${verificationCode}`;
-    const pdf = Buffer.from(await this.renderer.render({ kind: prep.content.kind, input: { ...prep.content.input, issuedAt, verificationCode, verificationUrl } }));
+    const request: DocumentRequest = { kind: prep.content.kind, input: { ...prep.content.input, issuedAt, verificationCode, verificationUrl } };
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.renderer.render(request).catch((e: unknown) => {
+        if (e instanceof DocumentError && e.code === 'worker_crashed') return this.renderer.render(request);
+        throw e;
+      });
+    } catch (e) {
+      if (!(e instanceof DocumentError)) throw e;
+      if (e.code === 'queue_full' || e.code === 'pool_closed') throw new RendererBusy(e.message, { cause: e });
+      if (e.code === 'glyph_missing') throw new DocumentRefused('glyph_missing', e.message);
+      throw new DocumentRefused('document_unavailable', `the document could not be produced (${e.code}); ask at the counter`);
+    }
+    const pdf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return { pdf, sha256: sha256Hex(pdf), verificationCode, inputSha256: prep.contentSha256 };
   }
 }

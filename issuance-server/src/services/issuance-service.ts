@@ -17,7 +17,7 @@ import type { Kiosk } from '../store/kiosk-store.ts';
 import type { Store, Tx } from '../store/store.ts';
 import type { DeviceKey } from './device-keys.ts';
 import { verifyDeviceSignature } from './device-keys.ts';
-import type { DocumentService, Preparation } from './document-service.ts';
+import { DocumentRefused, RendererBusy, type DocumentService, type Preparation } from './document-service.ts';
 import type { LifecycleService } from './lifecycle-service.ts';
 import { takeTokens } from './rate-limiter.ts';
 import { ServiceError } from './service-error.ts';
@@ -216,7 +216,16 @@ export class IssuanceService {
     });
     if (!prep.ok) return this.refuse(attempt, prep, actor, this.config.clock());
     if (stored?.inputSha256 === prep.contentSha256) return stored;
-    const rendered = await this.documents.render(prep, new Date(this.config.clock()));
+    let rendered: StoredDocument;
+    try {
+      rendered = await this.documents.render(prep, new Date(this.config.clock()));
+    } catch (e) {
+      if (e instanceof RendererBusy) throw new ServiceError('service_unavailable', 'the certificate is being prepared; fetch it again shortly', { 'Retry-After': '1' });
+      if (!(e instanceof DocumentRefused)) throw e;
+      // Checked at the claim, so this is a bug or a font changed under us: the attempt ends, with its reason.
+      this.log.error({ err: e, issuanceId: attempt.id }, 'document could not be rendered after approval');
+      return this.refuse(attempt, { ok: false, code: e.code, message: e.message }, actor, this.config.clock());
+    }
     const kept = await this.store.write(async (tx) => {
       if (stored) await tx.applications.discardRendered(attempt.id);
       return (await tx.applications.storeRendered(attempt.id, rendered)) ? rendered : tx.applications.document(attempt.id);

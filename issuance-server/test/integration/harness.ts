@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import { seedDemo, type SeededDemo } from '@cert/scripts/demo';
 import { ensureTestPki, type PkiCredential, type TestPkiManifest } from '@cert/scripts/pki';
-import { softwareToken } from '@cert/scripts/rig';
+import { sharedRenderPool, softwareToken } from '@cert/scripts/rig';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
@@ -307,6 +307,7 @@ export class TestSocket {
   }
 }
 
+
 // ---------------------------------------------------------------------------------------------
 // The server under test
 
@@ -352,7 +353,7 @@ export class TestServer {
       const seeded = seed ? await seedDemo(dataDir, pki) : null;
       const skew = { ms: 0 };
       const config: ServerConfig = { ...defaultServerConfig(dataDir), ...TEST_CONFIG_DEFAULTS, port: 0, host: '127.0.0.1', clock: () => Date.now() + skew.ms, ...overrides };
-      const server = await startServer(config);
+      const server = await startServer(config, undefined, { renderer: await sharedRenderPool() });
       return new TestServer(server, config, dataDir, pki, seeded, skew);
     } catch (e) {
       rmSync(dataDir, { recursive: true, force: true });

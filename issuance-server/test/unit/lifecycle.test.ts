@@ -4,6 +4,7 @@ import { confirmationSignedText, formatReceiptNumber, type Application, type Iss
 import { pino } from 'pino';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
 import { createContext, type ServerContext } from '../../src/context.ts';
+import { sharedRenderPool } from '@cert/scripts/rig';
 import { parseDeviceKey, type DeviceKey } from '../../src/services/device-keys.ts';
 import type { ApplicationChanged, AttemptChanged } from '../../src/services/lifecycle-events.ts';
 import { ServiceError } from '../../src/services/service-error.ts';
@@ -55,8 +56,7 @@ async function setup(overrides: Partial<ServerConfig> = {}): Promise<Harness> {
     ...overrides,
     clock: () => clock.now,
   };
-  const ctx = createContext(config, silent, () => 'http://x');
-  await ctx.renderer.ready();
+  const ctx = createContext(config, silent, () => 'http://x', await sharedRenderPool());
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const device = parseDeviceKey(publicKey.export({ format: 'der', type: 'spki' }).toString('base64'));
   const kioskA: Kiosk = { id: 'kiosk-a', name: 'Store A', location: 'Test-shi 1-1', credentialSha256: 'a'.repeat(64) };

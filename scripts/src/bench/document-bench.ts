@@ -2,14 +2,7 @@
 // pdf-lib's own subsetting (the pre-pool path) on one thread. Short by default (BENCH_RENDERS).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { PDFDocument } from '@cantoo/pdf-lib';
-import { openCertificateFont, type CertificateFont } from '../../../issuance-server/src/documents/certificate-font.ts';
-import { renderPdf } from '../../../issuance-server/src/documents/document-pdf.ts';
-import { documentLayout, type DocumentRequest } from '../../../issuance-server/src/documents/document-request.ts';
-import { DEFAULT_FONT_PATH, IPAMJ_FONT_PATH, loadFontBytes } from '../../../issuance-server/src/documents/font-source.ts';
-import { compileHbSubset } from '../../../issuance-server/src/documents/hb-subset.ts';
-import { pdfFontkit } from '../../../issuance-server/src/documents/pdf-fontkit.ts';
-import { RenderPool } from '../../../issuance-server/src/documents/render-pool.ts';
-import { sampleJuminhyoRequest } from '../../../issuance-server/src/documents/sample-documents.ts';
+import { openCertificateFont, type CertificateFont, renderPdf, documentLayout, type DocumentRequest, DEFAULT_FONT_PATH, IPAMJ_FONT_PATH, loadFontBytes, compileHbSubset, pdfFontkit, RenderPool, sampleJuminhyoRequest } from 'issuance-server/documents';
 import { quantile } from './bench-stats.ts';
 
 const FONTS = [

@@ -21,15 +21,15 @@ export async function buildServerExecutable(font: string = DEFAULT_FONT_PATH): P
   const abi = nativeModuleAbi(addon);
   if (abi !== Number(process.versions.modules)) throw new Error(`${addon} is built for ABI ${abi}, this node has ${process.versions.modules}: run npm rebuild better-sqlite3`);
   // What the code finds at run time through embeddedAsset(key) and embeddedAssetFile(key)
-  // (issuance-server/src/runtime/single-executable.ts). A worker's code is one more bundle, e.g.
-  // bundles: [{ key: 'render-worker.cjs', entry: join(REPO_ROOT, 'issuance-server/src/documents/render-worker.ts') }],
-  // and any other file it needs (hb-subset's wasm) one more entry of `files`.
+  // (issuance-server/src/runtime/single-executable.ts): the render worker is a bundle of its own.
   return buildExecutable({
     main: join(REPO_ROOT, 'issuance-server/src/cli/main.ts'),
     output: SERVER_EXECUTABLE,
+    bundles: [{ key: SERVER_ASSETS.renderWorker, entry: join(REPO_ROOT, 'issuance-server/src/documents/render-worker.ts') }],
     files: [
       { key: SERVER_ASSETS.sqliteAddon, path: addon },
       { key: SERVER_ASSETS.defaultFont, path: font },
+      { key: SERVER_ASSETS.hbSubsetWasm, path: require.resolve('harfbuzzjs/dist/harfbuzz-subset.wasm') },
     ],
   });
 }

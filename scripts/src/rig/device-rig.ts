@@ -9,6 +9,7 @@ import { personaFromPki } from '../virtual-card/persona.ts';
 import { VirtualMyNumberCard } from '../virtual-card/virtual-mynumber-card.ts';
 import { leaseReaderSlots, type ReaderSlot, type ReaderSlotLease } from './pcscd-rig.ts';
 import { startServerProcess } from './server-process.ts';
+import { sharedRenderPool } from './shared-render-pool.ts';
 import { startVirtualPrinter, type VirtualPrinter } from './virtual-printer.ts';
 
 /** How to start the rig. */
@@ -63,7 +64,7 @@ export async function startDeviceRig(options: DeviceRigOptions = {}): Promise<De
       serverUrl = server.url;
     } else {
       const config = { ...defaultServerConfig(dataDir), port: 0, logLevel: 'error', kioskRateLimit: { burst: 1000, perMinute: 1000 }, ...options.serverConfig };
-      const server = await startServer(config, createLogger(config.logLevel));
+      const server = await startServer(config, createLogger(config.logLevel), { renderer: await sharedRenderPool() });
       stops.push(server.close);
       serverUrl = server.url;
     }

@@ -5,3 +5,4 @@ export * from './server-process.ts';
 export * from './software-token.ts';
 export * from './until-event.ts';
 export * from './virtual-printer.ts';
+export * from './shared-render-pool.ts';

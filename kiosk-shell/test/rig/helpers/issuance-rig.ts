@@ -4,12 +4,13 @@ import type { Application, ApplicationStatus, PrintConfirmationRequest } from '@
 import type { ServerEndpoint } from '@cert/common/node';
 import { seedDemo, type SeededDemo } from '@cert/scripts/demo';
 import { ensureTestPki } from '@cert/scripts/pki';
-import { softwareToken } from '@cert/scripts/rig';
+import { sharedRenderPool, softwareToken } from '@cert/scripts/rig';
 import { ApplicantApi, ApplicantSocketClient, DeviceKey } from 'desktop-applicant';
 import { createLogger, defaultServerConfig, startServer, type RunningServer, type ServerConfig } from 'issuance-server';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 
 /** What the applicant's device does with a print confirmation request. */
 export type Answer = 'approve' | 'decline' | 'ignore';
@@ -46,7 +47,7 @@ export async function startIssuanceRig(overrides: Partial<ServerConfig> = {}): P
     kioskRateLimit: { burst: 1000, perMinute: 1000 },
     ...overrides,
   };
-  const server = await startServer(config, createLogger(config.logLevel));
+  const server = await startServer(config, createLogger(config.logLevel), { renderer: await sharedRenderPool() });
   const endpoint: ServerEndpoint = { baseUrl: server.url };
   const resident = pki.residents['R0001'];
   if (!resident) throw new Error('the test PKI has no R0001');
