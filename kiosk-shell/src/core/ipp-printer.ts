@@ -39,6 +39,8 @@ export interface JobStatus {
   state: JobState;
   reasons: string[];
   message: string | null;
+  /** job-name as the printer reports it: after a printer restart a job id can name another job. */
+  name: string | null;
 }
 
 /** Why a printer operation failed. */
@@ -48,7 +50,8 @@ export type PrinterErrorCode =
   | 'printer_not_ready' // refused to send a job: the printer reports a blocking condition
   | 'job_failed' // the job was aborted or canceled by the printer, or the printer stalled on a fault
   | 'job_timeout' // the job did not complete within the kiosk's timeout (it was canceled)
-  | 'job_cancelled'; // the kiosk cancelled the job (the resident walked away)
+  | 'job_cancelled' // the kiosk cancelled the job (the resident walked away)
+  | 'watch_stopped'; // the kiosk stopped watching (shutting down); the job was left alone
 
 /** A failed printer operation; `jobId` is set once a job exists. */
 export class PrinterError extends Error {
@@ -75,6 +78,19 @@ export interface KioskPrinter {
   print(pdf: Buffer, options: PrintOptions): Promise<PrintResult>;
 }
 
+/**
+ * What the print journal asks the printer after the fact (IppPrinter implements it): a job by
+ * id or by job-name, and the watch of a job that is still running.
+ */
+export interface PrintJobLookup {
+  /** Get-Job-Attributes; a job the printer does not know throws `ipp_error` with `client-error-not-found`. */
+  job(jobId: number): Promise<JobStatus>;
+  /** The printer's jobs (finished ones included) with this job-name, oldest first. */
+  jobsNamed(jobName: string): Promise<JobStatus[]>;
+  /** Polls a job with the printer's state until it completes; see {@link PrintOptions} for the limits. */
+  waitForJob(jobId: number, options: Omit<PrintOptions, 'jobName'>): Promise<JobStatus>;
+}
+
 /** Options of {@link IppPrinter}. */
 export interface IppPrinterOptions {
   /** Per IPP request (default 10 s). */
@@ -95,8 +111,12 @@ export interface PrintOptions {
   faultToleranceMs?: number;
   /** Aborting cancels the job and throws `job_cancelled`. */
   signal?: AbortSignal;
+  /** Aborting stops the watch without touching the job (throws `watch_stopped`): the journal still has it. */
+  detach?: AbortSignal;
   /** Called whenever the job's state or the printer's condition changes. */
   onProgress?: (job: JobStatus, printer: PrinterStatus) => void;
+  /** Called once the printer has accepted the job and named its id, before it is watched. */
+  onJob?: (jobId: number) => void;
 }
 
 /** A completed job. */
@@ -202,13 +222,27 @@ function parseJobState(v: unknown): JobState | null {
   return s !== null && Object.values(JOB_STATES).includes(s as JobState) ? (s as JobState) : null;
 }
 
-function jobGroup(res: IppResponse): Record<string, unknown> {
+function jobGroups(res: IppResponse): Record<string, unknown>[] {
   const g = res['job-attributes-tag'];
-  return (Array.isArray(g) ? g[0] : g) ?? {};
+  return g === undefined ? [] : Array.isArray(g) ? g : [g];
+}
+
+function jobGroup(res: IppResponse): Record<string, unknown> {
+  return jobGroups(res)[0] ?? {};
+}
+
+const JOB_ATTRIBUTES = ['job-id', 'job-state', 'job-state-reasons', 'job-state-message', 'job-name'];
+
+/** A job's attribute group as a {@link JobStatus}; null when the group is not a job we can read. */
+function parseJob(a: Record<string, unknown>, jobId: number): JobStatus | null {
+  const state = parseJobState(a['job-state']);
+  if (!state) return null;
+  const message = firstString(a['job-state-message'])?.trim() || null;
+  return { jobId, state, reasons: asStrings(a['job-state-reasons']).filter((r) => r !== 'none'), message, name: firstString(a['job-name']) };
 }
 
 /** An IPP printer (`ipp://host:port/path` or `ipps://…`). */
-export class IppPrinter implements KioskPrinter {
+export class IppPrinter implements KioskPrinter, PrintJobLookup {
   private readonly client: Printer;
   private readonly requestTimeoutMs: number;
   private readonly userName: string;
@@ -299,20 +333,27 @@ export class IppPrinter implements KioskPrinter {
     return id;
   }
 
-  /** Get-Job-Attributes (state, reasons, message). */
+  /** Get-Job-Attributes (state, reasons, message, name). */
   async job(jobId: number): Promise<JobStatus> {
     const res = await this.execute('Get-Job-Attributes', {
-      'operation-attributes-tag': {
-        'job-id': jobId,
-        'requesting-user-name': this.userName,
-        'requested-attributes': ['job-state', 'job-state-reasons', 'job-state-message'],
-      },
+      'operation-attributes-tag': { 'job-id': jobId, 'requesting-user-name': this.userName, 'requested-attributes': JOB_ATTRIBUTES },
     });
     const a = jobGroup(res);
-    const state = parseJobState(a['job-state']);
-    if (!state) throw new PrinterError('ipp_error', `job ${jobId}: unknown job-state ${JSON.stringify(a['job-state'])}`, { jobId });
-    const message = firstString(a['job-state-message'])?.trim() || null;
-    return { jobId, state, reasons: asStrings(a['job-state-reasons']).filter((r) => r !== 'none'), message };
+    const job = parseJob(a, jobId);
+    if (!job) throw new PrinterError('ipp_error', `job ${jobId}: unknown job-state ${JSON.stringify(a['job-state'])}`, { jobId });
+    return job;
+  }
+
+  /** Get-Jobs (which-jobs=all), filtered by job-name, oldest first. */
+  async jobsNamed(jobName: string): Promise<JobStatus[]> {
+    const res = await this.execute('Get-Jobs', {
+      'operation-attributes-tag': { 'requesting-user-name': this.userName, 'which-jobs': 'all', 'requested-attributes': JOB_ATTRIBUTES },
+    });
+    return jobGroups(res)
+      .filter((a) => firstString(a['job-name']) === jobName && typeof a['job-id'] === 'number')
+      .map((a) => parseJob(a, a['job-id'] as number))
+      .filter((j): j is JobStatus => j !== null)
+      .sort((x, y) => x.jobId - y.jobId);
   }
 
   /** Cancel-Job; a job that already ended is fine. */
@@ -352,6 +393,7 @@ export class IppPrinter implements KioskPrinter {
         if (options.signal?.aborted) throw new PrinterError('job_cancelled', 'the print was cancelled while the printer was busy');
       }
     }
+    options.onJob?.(jobId);
     await this.waitForJob(jobId, { ...options, timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)) });
     return { jobId, state: 'completed', elapsedMs: Math.round(performance.now() - started) };
   }
@@ -364,12 +406,14 @@ export class IppPrinter implements KioskPrinter {
     const started = Date.now();
     let faultSince: number | null = null;
     let lastKey = '';
-    let lastJob: JobStatus = { jobId, state: 'pending', reasons: [], message: null };
+    let lastJob: JobStatus = { jobId, state: 'pending', reasons: [], message: null, name: null };
+    const wake = options.detach && options.signal ? AbortSignal.any([options.signal, options.detach]) : (options.detach ?? options.signal);
     for (;;) {
       if (options.signal?.aborted) {
         await this.cancelQuietly(jobId);
         throw new PrinterError('job_cancelled', `job ${jobId} was cancelled at the kiosk`, { jobId, jobState: lastJob.state });
       }
+      if (options.detach?.aborted) throw new PrinterError('watch_stopped', `stopped watching job ${jobId} (${lastJob.state})`, { jobId, jobState: lastJob.state });
       let job: JobStatus | null = null;
       try {
         job = await this.job(jobId);
@@ -409,7 +453,7 @@ export class IppPrinter implements KioskPrinter {
           condition: printer.condition,
         });
       }
-      await abortableSleep(pollMs, options.signal);
+      await abortableSleep(pollMs, wake);
     }
   }
 }

@@ -264,8 +264,8 @@ export function messageView(tone: 'error' | 'info', heading1: string, paragraphs
   return { el, heading: h1, idle: BUSY, acceptsReceipt: false };
 }
 
-/** Staff only: the admin code that closes the shell (digits masked). */
-export function adminView(ctx: ScreenContext, actions: { submit(code: string): void; back(): void }): View & { error(text: string): void; clear(): void } {
+/** Staff only: the admin code that closes the shell (digits masked), and what the print journal needs staff for. */
+export function adminView(ctx: ScreenContext, actions: { submit(code: string): void; back(): void }): View & { error(text: string): void; clear(): void; notice(text: string, items: string[]): void } {
   const { t } = ctx;
   let code = '';
   const h1 = heading(t.adminHeading);
@@ -274,6 +274,8 @@ export function adminView(ctx: ScreenContext, actions: { submit(code: string): v
   const count = h('span', { class: 'sr-only' });
   const shown = h('div', { class: 'receipt-display code-display', attrs: { role: 'group', 'aria-labelledby': labelId } }, dots, count);
   const message = h('p', { class: 'entry-hint', attrs: { role: 'status' } });
+  const journal = h('div', { class: 'staff-detail journal-notice', attrs: { 'data-journal': '' } });
+  journal.hidden = true;
   const submit = button(t.adminExit, () => code.length >= 6 && actions.submit(code), { kind: 'primary', attrs: { 'data-action': 'admin-exit' } });
   const set = (c: string) => {
     code = c.slice(0, 12);
@@ -286,7 +288,7 @@ export function adminView(ctx: ScreenContext, actions: { submit(code: string): v
   const el = h(
     'section',
     { class: 'screen screen-entry' },
-    h('div', { class: 'col-main' }, h1, h('p', { class: 'lead' }, t.adminBody), h('p', { id: labelId, class: 'label' }, t.adminCodeLabel), shown, message, h('div', { class: 'actions' }, button(t.back, actions.back, { attrs: { 'data-action': 'back' } }), submit)),
+    h('div', { class: 'col-main' }, h1, journal, h('p', { class: 'lead' }, t.adminBody), h('p', { id: labelId, class: 'label' }, t.adminCodeLabel), shown, message, h('div', { class: 'actions' }, button(t.back, actions.back, { attrs: { 'data-action': 'back' } }), submit)),
     h('div', { class: 'col-side' }, keypad(t, { digit: (d) => set(code + d), remove: () => set(code.slice(0, -1)), clear: () => set('') })),
   );
   return {
@@ -299,6 +301,10 @@ export function adminView(ctx: ScreenContext, actions: { submit(code: string): v
       message.textContent = text;
     },
     clear: () => set(''),
+    notice: (text, items) => {
+      journal.replaceChildren(h('p', {}, text), h('ul', {}, ...items.map((i) => h('li', { lang: 'en' }, i))));
+      journal.hidden = false;
+    },
     key(e) {
       if (isDigitKey(e)) set(code + e.key);
       else if (e.key === 'Backspace') set(code.slice(0, -1));

@@ -3,8 +3,10 @@
 // screenshot in Japanese and English (the start screen in all seven languages) and checked with axe.
 import { generateReceiptNumber, type PrintConfirmationRequest } from '@cert/common';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { KIOSK_LANGUAGES, KIOSK_STRINGS, type KioskLanguage } from '../../../common/src/i18n/kiosk-strings.ts';
 import { buildApp } from '../../../scripts/src/build/build-apps.ts';
@@ -72,6 +74,8 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
         decisionTimeoutMs: 150_000,
         printTimeoutMs: 30_000,
         adminCode: null,
+        // Its own per host: one kiosk per state directory.
+        stateDir: mkdtempSync(join(tmpdir(), 'kiosk-ui-state-')),
         session: { jobPollIntervalMs: 50, retryDelayMs: 100, printerFaultToleranceMs: 2000 },
         ...overrides,
       };
