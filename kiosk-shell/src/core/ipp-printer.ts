@@ -58,7 +58,8 @@ export class PrinterError extends Error {
   constructor(
     readonly code: PrinterErrorCode,
     message: string,
-    readonly details: { jobId?: number; jobState?: JobState; condition?: PrinterCondition; ippStatus?: string } = {},
+    /** `notSent`: the printer refused the connection, so the request never reached it. */
+    readonly details: { jobId?: number; jobState?: JobState; condition?: PrinterCondition; ippStatus?: string; notSent?: boolean } = {},
   ) {
     super(message);
     this.name = 'PrinterError';
@@ -271,7 +272,8 @@ export class IppPrinter implements KioskPrinter, PrintJobLookup {
       const timer = setTimeout(() => finish(new PrinterError('printer_unreachable', `${operation}: no answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs + 1000);
       try {
         this.client.execute(operation, message, (error, res) => {
-          if (error || !res) return finish(new PrinterError('printer_unreachable', `${operation}: ${error?.message ?? 'no response'}`));
+          const refused = (error as NodeJS.ErrnoException | null)?.code === 'ECONNREFUSED';
+          if (error || !res) return finish(new PrinterError('printer_unreachable', `${operation}: ${error?.message ?? 'no response'}`, refused ? { notSent: true } : {}));
           if (!String(res.statusCode).startsWith('successful')) {
             const said = firstString(res['operation-attributes-tag']?.['status-message']);
             return finish(new PrinterError('ipp_error', `${operation} failed: ${res.statusCode}${said ? ` (${said})` : ''}`, { ippStatus: String(res.statusCode) }));
@@ -366,11 +368,13 @@ export class IppPrinter implements KioskPrinter, PrintJobLookup {
     }
   }
 
-  private async cancelQuietly(jobId: number): Promise<void> {
+  /** Cancel-Job, best effort (the error being reported matters more); says how it went, for that error's text. */
+  private async cancelQuietly(jobId: number): Promise<string> {
     try {
       await this.cancel(jobId);
+      return 'canceled';
     } catch {
-      // Best effort: the error being reported matters more than a failed cancel.
+      return 'could not cancel it';
     }
   }
 
@@ -438,16 +442,16 @@ export class IppPrinter implements KioskPrinter, PrintJobLookup {
       if (!job || !printer.ready) {
         faultSince ??= now;
         if (now - faultSince >= toleranceMs) {
-          await this.cancelQuietly(jobId);
+          const cancelled = await this.cancelQuietly(jobId);
           const cond = job ? printer : offlineStatus('no answer to Get-Job-Attributes');
-          throw new PrinterError('job_failed', `${cond.message} (job ${jobId} stalled in ${lastJob.state}; canceled)`, { jobId, jobState: lastJob.state, condition: cond.condition });
+          throw new PrinterError('job_failed', `${cond.message} (job ${jobId} stalled in ${lastJob.state}; ${cancelled})`, { jobId, jobState: lastJob.state, condition: cond.condition });
         }
       } else {
         faultSince = null;
       }
       if (now - started >= timeoutMs) {
-        await this.cancelQuietly(jobId);
-        throw new PrinterError('job_timeout', `job ${jobId} did not complete within ${Math.round(timeoutMs / 1000)} s (last state ${lastJob.state}; canceled)`, {
+        const cancelled = await this.cancelQuietly(jobId);
+        throw new PrinterError('job_timeout', `job ${jobId} did not complete within ${Math.round(timeoutMs / 1000)} s (last state ${lastJob.state}; ${cancelled})`, {
           jobId,
           jobState: lastJob.state,
           condition: printer.condition,

@@ -345,7 +345,7 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
             },
             onProgress: (job, printer) => this.emitProgress({ kind: 'job', job, printer }),
           });
-          verdict = { kind: 'printed', detail: `job ${r.jobId} completed` };
+          verdict = { kind: 'printed', detail: `job ${r.jobId} completed`, jobId: r.jobId };
         } catch (e) {
           const pe = e instanceof PrinterError ? e : null;
           failure = { error: e as Error, ...(pe?.details.condition ? { printer: pe.details.condition } : {}) };
@@ -363,16 +363,16 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
   private async verdictAfter(entry: JournalEntry, e: unknown): Promise<Verdict> {
     const message = (e as Error).message;
     const pe = e instanceof PrinterError ? e : null;
-    // No job id yet and the printer answered the Print-Job with an error (or it was never sent): no job exists.
-    if (entry.phase === 'submitting' && pe && (pe.code === 'job_cancelled' || pe.details.ippStatus !== undefined)) return { kind: 'failed', detail: message };
+    // No job id yet, and the Print-Job never reached the printer or the printer answered it with an error: no job exists.
+    if (entry.phase === 'submitting' && pe && (pe.code === 'job_cancelled' || pe.details.notSent || pe.details.ippStatus !== undefined)) return { kind: 'failed', detail: message };
     // The kiosk may just have cancelled the job: give the cancel as long as a printer fault gets to take effect.
     const v = await this.journal.judge(entry, { settleMs: this.opts.printerFaultToleranceMs });
-    return v.kind === 'failed' ? { kind: 'failed', detail: message } : v;
+    return v.kind === 'failed' ? { ...v, detail: message } : v;
   }
 
   /** Journals the verdict and tells the server; the outcome says what the resident and the clerk should know. */
   private async conclude(claimed: Claimed, entry: JournalEntry, verdict: Verdict, failure: { error: Error; printer?: PrinterCondition } | null): Promise<KioskOutcome> {
-    const jobId = entry.jobId;
+    const jobId = ('jobId' in verdict ? verdict.jobId : undefined) ?? entry.jobId;
     const withJob = { ...claimed, ...(jobId !== undefined ? { jobId } : {}) };
     if (verdict.kind === 'unknown' || verdict.kind === 'pending') {
       if (verdict.kind === 'unknown') this.journal.record(advance(entry, { phase: 'needs_staff', detail: verdict.detail }));

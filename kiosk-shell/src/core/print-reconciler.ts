@@ -30,8 +30,9 @@ export type ReconcileServer = Pick<KioskApi, 'result' | 'issuance'>;
 
 /** What the printer's answer means for a journaled job. */
 export type Verdict =
-  | { kind: 'printed'; detail: string }
-  | { kind: 'failed'; detail: string }
+  /** `jobId`: the job the printer answered about (learnt by name when the journal had none). */
+  | { kind: 'printed'; detail: string; jobId?: number }
+  | { kind: 'failed'; detail: string; jobId?: number }
   /** The printer does not know the job (restarted, or forgot it): only staff can settle it. */
   | { kind: 'unknown'; detail: string }
   /** Still running, or the printer did not answer: ask again later. */
@@ -88,8 +89,8 @@ const isTransient = (e: unknown) => e instanceof NetworkError || (e instanceof C
 
 /** Completed → printed, aborted/canceled → failed, anything else is still running. */
 function verdictOf(job: JobStatus): Verdict {
-  if (job.state === 'completed') return { kind: 'printed', detail: `job ${job.jobId} completed` };
-  if (job.state === 'aborted' || job.state === 'canceled') return { kind: 'failed', detail: `job ${job.jobId} ${job.state}${job.message ? `: ${job.message}` : ''}` };
+  if (job.state === 'completed') return { kind: 'printed', detail: `job ${job.jobId} completed`, jobId: job.jobId };
+  if (job.state === 'aborted' || job.state === 'canceled') return { kind: 'failed', detail: `job ${job.jobId} ${job.state}${job.message ? `: ${job.message}` : ''}`, jobId: job.jobId };
   return { kind: 'pending', detail: `job ${job.jobId} is ${job.state}` };
 }
 
@@ -269,7 +270,7 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
 
   private async conclude(entry: JournalEntry, verdict: Verdict): Promise<number | null> {
     if (verdict.kind === 'pending') return this.later(entry, verdict.detail);
-    const step: JournalStep = verdict.kind === 'unknown' ? { phase: 'needs_staff', detail: verdict.detail } : { phase: 'reporting', outcome: verdict.kind, detail: verdict.detail };
+    const step: JournalStep = verdict.kind === 'unknown' ? { phase: 'needs_staff', detail: verdict.detail } : { phase: 'reporting', outcome: verdict.kind, detail: verdict.detail, ...(verdict.jobId !== undefined ? { jobId: verdict.jobId } : {}) };
     const next = advance(entry, step);
     if (!this.record(next)) return this.later(entry, 'the journal could not be written');
     if (next.phase === 'reporting') return this.deliver(next);

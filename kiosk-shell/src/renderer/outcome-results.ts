@@ -2,7 +2,18 @@
 // happened, whether the application is still there, and what to do next.
 import { isRefusalCode, type IpcError, type KioskOutcomeView } from '@cert/common';
 import type { KioskStrings } from '../../../common/src/i18n/kiosk-strings.ts';
-import type { ResultSpec } from './screens.ts';
+
+/** A result screen's content (plain data: this module needs no DOM, so it can be checked without a browser). */
+export interface ResultSpec {
+  /** The screen's kind, for tests and styling (`wrong-receipt`, `printer`…). */
+  kind: string;
+  tone: 'error' | 'warning' | 'info';
+  heading: string;
+  paragraphs: string[];
+  /** A technical line for the clerk. */
+  staffDetail?: string;
+  actions: { label: string; run: () => void; primary?: boolean; id: string }[];
+}
 
 /** The ways on from a result screen. */
 export interface ResultActions {

@@ -6,6 +6,7 @@ import type { CreateIssuanceResponse, KioskInfo } from '@cert/common';
 import { append, button, h, uid, type Child } from './dom.ts';
 import type { IdleRule } from './idle-policy.ts';
 import { keypad } from './keypad.ts';
+import type { ResultSpec } from './outcome-results.ts';
 import { displayGroups, entryState, pushDigit } from './receipt-entry.ts';
 
 /** What every screen is built with. */
@@ -221,18 +222,6 @@ export function doneView(ctx: ScreenContext, actions: { finish(): void }): View 
     h('div', { class: 'actions' }, button(ctx.t.finish, actions.finish, { kind: 'primary', attrs: { 'data-action': 'finish' } })),
   );
   return { el, heading: h1, idle: IDLE, acceptsReceipt: true };
-}
-
-/** A result screen's content. */
-export interface ResultSpec {
-  /** The screen's kind, for tests and styling (`wrong-receipt`, `printer`…). */
-  kind: string;
-  tone: 'error' | 'warning' | 'info';
-  heading: string;
-  paragraphs: string[];
-  /** A technical line for the clerk. */
-  staffDetail?: string;
-  actions: { label: string; run: () => void; primary?: boolean; id: string }[];
 }
 
 /** An outcome that did not print, or any other ending: what happened and what to do now. */
