@@ -384,7 +384,7 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     this.journal.record(reporting);
     this.setPhase('reporting', claimed.receiptNumber, claimed.issuanceId);
     if (verdict.kind === 'failed' && failure?.error instanceof PrinterError && failure.error.code === 'job_cancelled') {
-      return this.abandon(withJob, 'cancelled at the kiosk while printing (job canceled)');
+      return this.abandon(withJob, jobId !== undefined ? 'cancelled at the kiosk while printing (job canceled)' : 'cancelled at the kiosk');
     }
     const printer = verdict.kind === 'failed' && failure?.printer && failure.printer !== 'ready' ? { printer: failure.printer } : {};
     const told = await this.journal.report(reporting, this.opts.serverAttempts);

@@ -186,21 +186,31 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
   }
 
   /** Resolves true once nothing holds the printer, false when `timeoutMs` passes or `signal` aborts first. */
-  async whenPrinterFree(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  whenPrinterFree(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.until(() => !this.recovering, timeoutMs, signal);
+  }
+
+  /** Resolves true once the loop's first pass is done (every entry looked at once), false when `signal` aborts first. */
+  whenFirstPassDone(signal?: AbortSignal): Promise<boolean> {
+    return this.until(() => this.firstPassDone, Infinity, signal);
+  }
+
+  /** Re-checks `done` on every change until it holds, `timeoutMs` passes or `signal` aborts. */
+  private async until(done: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.recovering) {
+    while (!done()) {
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted) return false;
       await new Promise<void>((resolve) => {
-        const done = () => {
+        const look = () => {
           clearTimeout(timer);
-          this.off('change', done);
-          signal?.removeEventListener('abort', done);
+          this.off('change', look);
+          signal?.removeEventListener('abort', look);
           resolve();
         };
-        const timer = setTimeout(done, Math.min(left, IDLE_MS));
-        this.on('change', done);
-        signal?.addEventListener('abort', done, { once: true });
+        const timer = setTimeout(look, Math.min(left, IDLE_MS));
+        this.on('change', look);
+        signal?.addEventListener('abort', look, { once: true });
       });
     }
     return true;
@@ -231,7 +241,7 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
     this.wakeUp.abort();
   }
 
-  /** One round over the entries that are due; resolves with the ms until the next one is due. */
+  /** One round over the entries that are due (the loop's step; call it yourself only without the loop); resolves with the ms until the next one is due. */
   async pass(): Promise<number> {
     let next = Infinity;
     let entries: JournalEntry[] = [];

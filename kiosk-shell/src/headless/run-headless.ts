@@ -86,7 +86,7 @@ function writeLine(output: Writable, result: HeadlessResult): Promise<void> {
  * Reads receipt numbers until EOF and handles them one at a time; blank lines and `#` comments
  * are skipped. Resolves with the number of outcomes written once the last one is out.
  * `stop` (e.g. on SIGTERM) cancels the current receipt and ends after its outcome. With a
- * `journal`, its loop is started and its first pass settled before the first receipt is read;
+ * `journal`, its loop is started and its first pass done before the first receipt is read;
  * every entry it settles is a line of its own (`reconciled: true`).
  */
 export async function runHeadless(session: KioskSession, io: HeadlessIo, stop?: AbortSignal, journal?: PrintReconciler): Promise<number> {
@@ -102,7 +102,9 @@ export async function runHeadless(session: KioskSession, io: HeadlessIo, stop?: 
   journal?.on('event', onJournal);
   if (journal) {
     journal.start();
-    await journal.whenPrinterFree(Infinity, stop);
+    // Every entry a previous run left is looked at before the first receipt (a job still held
+    // by the printer then makes each receipt wait, within its bound: see KioskSession).
+    await journal.whenFirstPassDone(stop);
   }
   // An explicit queue rather than `for await` over readline: a stop must end the wait for the
   // next line even though stdin is still open.
