@@ -96,7 +96,8 @@ describe('kiosk print journal across crashes (headless processes, real server, i
     assert.equal(entry.receiptNumber, app.receiptNumber);
     assert.ok(entry.jobId);
     assert.ok(['pending', 'processing'].includes((await new IppPrinter(printer.uri).job(entry.jobId)).state), 'the printer still holds the job');
-    assert.equal(await kioskApi(r).status(entry.issuanceId, 0), 'delivered');
+    // Nothing was reported (a rig with a short print timeout may have ended it outcome_unknown already).
+    assert.ok(['delivered', 'outcome_unknown'].includes(await kioskApi(r).status(entry.issuanceId, 0)));
     return entry;
   };
 
@@ -214,12 +215,15 @@ describe('kiosk print journal across crashes (headless processes, real server, i
     // Another receipt is served meanwhile: an outcome known and only unreported does not hold the printer.
     const other = await rig.apply();
     k.send(other.receiptNumber);
-    await k.line((l) => !l.reconciled && l.receiptNumber === other.receiptNumber, 'the other receipt');
+    const second = await k.line((l) => !l.reconciled && l.receiptNumber === other.receiptNumber, 'the other receipt');
+    assert.equal(second.status, 'printed_unreported', second.error);
 
     gate.rule = () => 'pass';
-    const line = await k.line((l) => l.reconciled === true && l.issuanceId === entry.issuanceId, 'the late report');
-    assert.equal(line.status, 'printed');
-    assert.equal(await rig.applicationStatus(app.applicationId), 'printed');
+    for (const a of [app, other]) {
+      const line = await k.line((l) => l.reconciled === true && l.receiptNumber === a.receiptNumber, 'the late report');
+      assert.equal(line.status, 'printed');
+      assert.equal(await rig.applicationStatus(a.applicationId), 'printed');
+    }
     assert.deepEqual(journal(stateDir), []);
     await finish(k);
   });

@@ -139,6 +139,11 @@ const DEFAULTS: Required<Omit<KioskSessionOptions, 'journal' | 'recoveryWaitMs'>
 // reason (REFUSAL_CODES today; a newer server may send codes this build does not know by name).
 const isRefusal = (e: unknown): e is ContractError => e instanceof ContractError && e.status === 403;
 
+// The server's text of a refusal may quote the record (glyph_missing names the characters of a
+// name, possibly of another household member): the kiosk's outcome, logs and headless lines
+// carry the code only.
+const refusedOutcome = (e: ContractError) => ({ status: 'refused' as const, reason: e.code, error: `the municipality's rules do not allow this certificate now (${e.code})` });
+
 const isJobLookup = (p: KioskPrinter): p is KioskPrinter & PrintJobLookup => 'job' in p && 'jobsNamed' in p && 'waitForJob' in p;
 
 /** Thrown by {@link KioskSession.issue} while another receipt is being handled. */
@@ -151,6 +156,9 @@ export class KioskBusyError extends Error {
 
 /** A receipt the server let this kiosk claim. */
 type Claimed = { receiptNumber: string; issuanceId: string };
+
+/** Why a print did not complete, as the printer module said it. */
+type PrintFailure = { error: Error; printer?: PrinterCondition };
 
 type Decision =
   | { kind: 'status'; status: IssuanceStatus; reason?: string }
@@ -246,6 +254,8 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     //    could end up with this resident): wait for the journal first.
     if (this.journal.recovering) {
       this.setPhase('recovering', receiptNumber);
+      // A resident is waiting: ask the printer again now rather than at the next back-off step.
+      this.journal.wake();
       if (!(await this.journal.whenPrinterFree(this.opts.recoveryWaitMs, signal))) {
         if (signal.aborted) return { ...base, status: 'cancelled', error: 'cancelled at the kiosk' };
         const printer = await this.printerStatus();
@@ -306,7 +316,7 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     if (!this.journal.record(first)) return this.abandon(claimed, 'the kiosk cannot write its print journal, so it does not print');
     let entry = first;
     let pdf: Buffer | null = null;
-    let failure: { error: Error; printer?: PrinterCondition } | null = null;
+    let failure: PrintFailure | null = null;
     let verdict: Verdict;
     try {
       try {
@@ -315,7 +325,7 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
         // Nothing was handed out: the server ended the attempt itself (refused at delivery, or timed out).
         if (isRefusal(e)) {
           this.journal.forget(issuanceId);
-          return { ...claimed, status: 'refused', reason: e.code, error: e.message };
+          return { ...claimed, ...refusedOutcome(e) };
         }
         if (e instanceof ContractError && e.code === 'invalid_state') {
           this.journal.forget(issuanceId);
@@ -371,7 +381,7 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
   }
 
   /** Journals the verdict and tells the server; the outcome says what the resident and the clerk should know. */
-  private async conclude(claimed: Claimed, entry: JournalEntry, verdict: Verdict, failure: { error: Error; printer?: PrinterCondition } | null): Promise<KioskOutcome> {
+  private async conclude(claimed: Claimed, entry: JournalEntry, verdict: Verdict, failure: PrintFailure | null): Promise<KioskOutcome> {
     const jobId = ('jobId' in verdict ? verdict.jobId : undefined) ?? entry.jobId;
     const withJob = { ...claimed, ...(jobId !== undefined ? { jobId } : {}) };
     if (verdict.kind === 'unknown' || verdict.kind === 'pending') {
@@ -403,7 +413,7 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
   }
 
   private startFailure(e: unknown): Omit<KioskOutcome, 'receiptNumber'> {
-    if (isRefusal(e)) return { status: 'refused', reason: e.code, error: e.message };
+    if (isRefusal(e)) return refusedOutcome(e);
     if (e instanceof ContractError) {
       const status = START_ERRORS[e.code] ?? 'error';
       return { status, error: status === 'error' ? `${e.code}: ${e.message}` : e.message, ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}) };

@@ -236,8 +236,9 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
     await this.loop;
   }
 
-  /** Looks at the journal again now (a session left an entry, or a test wants it sooner). */
+  /** Looks at every entry again now, back-off or not (a session left an entry, or a resident waits for the printer). */
   wake(): void {
+    for (const b of this.backoff.values()) b.dueAt = 0;
     this.wakeUp.abort();
   }
 
