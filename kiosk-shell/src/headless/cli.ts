@@ -16,10 +16,11 @@ Reads receipt numbers from stdin, one per line, handles them one at a time and w
 line per receipt to stdout: {"receiptNumber", "status", "reason"?, "jobId"?, "error"?}. Logs go
 to stderr. Exits 0 after the last line at end of input.
 
-Before the first receipt the kiosk settles its print journal (jobs a previous run left: it asks
-the printer what became of them and tells the server); each settled entry is a line too, with
-"reconciled": true and "issuanceId" ("status" is the server's, or "needs_staff" when the printer
-no longer knows the job and staff must settle it on the server).
+Before the first receipt the kiosk looks at every entry of its print journal (jobs a previous
+run left: it asks the printer what became of them and tells the server), and it keeps settling
+entries in the background; each settled entry is a line too, with "reconciled": true and
+"issuanceId" ("status" is the server's, or "needs_staff" when the printer no longer knows the
+job and staff must settle it on the server).
 
   --server URL                       issuance server base URL (https://… in production)
   --credential-file FILE             file holding this kiosk's credential (from the admin CLI)
