@@ -225,7 +225,8 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
         // Created before the pass: a wake() during the pass makes the loop go round again at once.
         const wakeUp = (this.wakeUp = new AbortController());
         const waitMs = await this.pass();
-        if (!wakeUp.signal.aborted) await abortableSleep(Math.min(waitMs, IDLE_MS), AbortSignal.any([this.stopping.signal, wakeUp.signal]));
+        // The loop's waits never keep a process alive by themselves: its host does (or ends it).
+        if (!wakeUp.signal.aborted) await abortableSleep(Math.min(waitMs, IDLE_MS), AbortSignal.any([this.stopping.signal, wakeUp.signal]), false);
       }
     })();
   }
