@@ -3,7 +3,7 @@
 // screenshot in Japanese and English (the start screen in all seven languages) and checked with axe.
 import { generateReceiptNumber, type PrintConfirmationRequest } from '@cert/common';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,8 +62,13 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
     vp: undefined as unknown as VirtualPrinter,
     browser: undefined as unknown as Browser,
     hosts: [] as KioskWebHost[],
+    /** Each host's state directory (print journal), removed at the end. */
+    stateDirs: [] as string[],
     tabs: [] as KioskTab[],
     config(overrides: Partial<KioskWebHostOptions> = {}): KioskWebHostOptions {
+      // Its own per host: one kiosk per state directory.
+      const stateDir = mkdtempSync(join(tmpdir(), 'kiosk-ui-state-'));
+      s.stateDirs.push(stateDir);
       return {
         endpoint: s.rig.endpoint,
         credential: s.rig.kiosks[0]!.credential,
@@ -74,8 +79,7 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
         decisionTimeoutMs: 150_000,
         printTimeoutMs: 30_000,
         adminCode: null,
-        // Its own per host: one kiosk per state directory.
-        stateDir: mkdtempSync(join(tmpdir(), 'kiosk-ui-state-')),
+        stateDir,
         session: { jobPollIntervalMs: 50, retryDelayMs: 100, printerFaultToleranceMs: 2000 },
         ...overrides,
       };
@@ -107,6 +111,7 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
     await Promise.allSettled(s.tabs.map((t) => t.close()));
     await Promise.allSettled(s.hosts.map((h) => h.close()));
     await Promise.allSettled([s.browser?.close(), s.rig?.close(), s.vp?.stop()]);
+    for (const d of s.stateDirs) rmSync(d, { recursive: true, force: true });
   });
   /** A test that also fails when a page logged an error (checked inside the test, not in a hook, so one failure does not stop the suite). */
   const test = (title: string, body: () => Promise<void>) =>
