@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { certificateTypeSchema } from './catalog.ts';
-import { refusalCodeSchema } from './errors.ts';
+import { refusalReasonSchema } from './errors.ts';
 import { applicationStatusSchema, base64Field, issuanceStatusSchema } from './http.ts';
 
 /** Path of the applicant WebSocket. */
@@ -39,12 +39,12 @@ export const applicationStatusMessageSchema = z.object({
   applicationId: id,
   status: applicationStatusSchema,
 });
-/** server → device (our addition): a request is no longer open; `status` is the attempt's, `reason` why it was refused. */
+/** server → device (our addition): a request is no longer open; `status` is the attempt's, `reason` why it was refused (a refusal code, possibly newer than this build). */
 export const printConfirmationClosedSchema = z.object({
   type: z.literal('print-confirmation-closed'),
   requestId: id,
   status: issuanceStatusSchema,
-  reason: refusalCodeSchema.optional(),
+  reason: refusalReasonSchema.optional(),
 });
 
 /** Any message the server sends on the applicant socket. */

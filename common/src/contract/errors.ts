@@ -53,6 +53,16 @@ export const REFUSAL_CODES = ['moved_out', 'deceased', 'support_measure', 'glyph
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 /** Zod schema of a refusal code. */
 export const refusalCodeSchema = z.enum(REFUSAL_CODES);
+/**
+ * A refusal code as a client receives it: one of {@link REFUSAL_CODES} or a newer one ("more
+ * codes will come"). Clients accept any well-formed code and show a generic text for the ones
+ * they do not know, so that a newer server never makes a refusal unreadable.
+ */
+export const refusalReasonSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/);
+/** True for the refusal codes this build knows by name. */
+export function isRefusalCode(code: string): code is RefusalCode {
+  return (REFUSAL_CODES as readonly string[]).includes(code);
+}
 
 /** Codes that only the applicant socket uses (sent in `{"type":"error"}` messages). */
 export const SOCKET_ERROR_CODES = [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { certificateTypeSchema } from './catalog.ts';
-import { refusalCodeSchema } from './errors.ts';
+import { refusalReasonSchema } from './errors.ts';
 
 /** Standard base64 with padding, bounded in length so bodies stay small. */
 export function base64Field(maxBytes: number) {
@@ -140,8 +140,8 @@ export const issuanceStatusQuerySchema = z.strictObject({
   since: issuanceStatusSchema.optional(),
 });
 
-/** `GET /api/v1/kiosk/issuances/{id}` response; `reason` (our addition) says why an attempt was `refused`. */
-export const issuanceStatusResponseSchema = z.object({ issuanceId: id, status: issuanceStatusSchema, reason: refusalCodeSchema.optional() });
+/** `GET /api/v1/kiosk/issuances/{id}` response; `reason` (our addition) says why an attempt was `refused` (a refusal code, possibly newer than this build). */
+export const issuanceStatusResponseSchema = z.object({ issuanceId: id, status: issuanceStatusSchema, reason: refusalReasonSchema.optional() });
 /** `GET /api/v1/kiosk/issuances/{id}` response. */
 export type IssuanceStatusResponse = z.infer<typeof issuanceStatusResponseSchema>;
 

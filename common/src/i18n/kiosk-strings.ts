@@ -1,6 +1,7 @@
 // Every text of the kiosk's touch UI in the seven languages residents pick on the start screen.
 // Each language is typed as KioskStrings, so a key missing in any language is a compile error.
 import type { CertificateType } from '../contract/catalog.ts';
+import type { RefusalCode } from '../contract/errors.ts';
 import type { PrinterConditionView } from '../ipc/kiosk-ipc.ts';
 
 /** The kiosk's languages, in the order the start screen offers them. */
@@ -67,6 +68,16 @@ export interface KioskStrings {
   declinedBody: string;
   timedOutHeading: string;
   timedOutBody: string;
+  /** A refusal by the municipality's rules: kind, and never anything about other people. */
+  refusedHeading: string;
+  refusedBody: string;
+  /** Why, in plain words, by refusal code (about the record the certificate is made from). */
+  refusalReasons: Record<RefusalCode, string>;
+  /** For a refusal code this build does not know by name. */
+  refusalGeneric: string;
+  /** The kiosk could not see how the job ended (its journal keeps asking, or staff settle it). */
+  unknownHeading: string;
+  unknownBody: string;
   printerHeading: string;
   /** What is wrong with the printer, by condition (`ready` means the job itself failed). */
   printerProblem: Record<PrinterConditionView, string>;
@@ -95,6 +106,8 @@ export interface KioskStrings {
   adminLocked: (seconds: number) => string;
   adminDisabled: string;
   adminClosing: string;
+  /** Staff only: print jobs whose result the kiosk could not find out (their job names follow). */
+  adminJournal: (n: number) => string;
   /** Names of the certificates, as the resident's app shows them. */
   certificateNames: Record<CertificateType, string>;
 }
@@ -145,6 +158,18 @@ const ja: KioskStrings = {
   declinedBody: 'お手元の端末で「拒否」が選ばれたため、印刷していません。申請はそのまま残っています。',
   timedOutHeading: '時間内に承認されませんでした',
   timedOutBody: 'お手元の端末から応答がありませんでした。申請は有効なままです。もう一度受付番号を入力してください。',
+  refusedHeading: 'この証明書は、いまコンビニでは発行できません',
+  refusedBody: '市区町村の窓口でご相談ください。印刷はしていません。',
+  refusalReasons: {
+    moved_out: '住民記録に転出の届出があるためです。',
+    deceased: '住民記録に死亡の届出があるためです。',
+    support_measure: '住民の保護のため、この証明書は窓口でのみ発行しています。',
+    glyph_missing: '証明書に使う文字の一部を、コンビニでは正しく印刷できないためです。',
+    document_unavailable: '証明書をいま作成できないためです。',
+  },
+  refusalGeneric: '住民記録の状況により、いまはコンビニで発行できません。',
+  unknownHeading: '印刷できたかを確認できませんでした',
+  unknownBody: '店員をお呼びください。確認が済むまで、この受付番号では印刷できません。印刷されていなかった場合は、市区町村の窓口にお問い合わせください。',
   printerHeading: 'プリンターに問題があります',
   printerProblem: {
     ready: '証明書を印刷できませんでした。',
@@ -179,6 +204,7 @@ const ja: KioskStrings = {
   adminLocked: (s) => `失敗が続いたため、${s}秒間は入力できません。`,
   adminDisabled: 'この端末では終了操作が設定されていません。',
   adminClosing: 'キオスクを終了しています…',
+  adminJournal: (n) => `印刷結果の確認が必要なジョブが${n}件あります。自治体に連絡して精算を依頼してください（ジョブ名は次のとおり）。`,
   certificateNames: {
     juminhyo: '住民票の写し',
     juminhyo_kisai: '住民票記載事項証明書',
@@ -236,6 +262,18 @@ const en: KioskStrings = {
   declinedBody: 'Decline was chosen on your device, so nothing was printed. Your application is still valid.',
   timedOutHeading: 'No approval in time',
   timedOutBody: 'Your device did not answer in time. Your application is still valid: enter the receipt number again to retry.',
+  refusedHeading: 'This certificate cannot be issued at the store right now',
+  refusedBody: 'Please ask at your municipal office. Nothing was printed.',
+  refusalReasons: {
+    moved_out: 'The resident record shows a move out of the municipality.',
+    deceased: 'The resident record shows a registered death.',
+    support_measure: 'To protect the resident, this certificate is issued only at the municipal office counter.',
+    glyph_missing: 'Some characters in the certificate cannot be printed correctly at the store.',
+    document_unavailable: 'The certificate cannot be produced right now.',
+  },
+  refusalGeneric: 'The resident record does not allow store issuance of this certificate at the moment.',
+  unknownHeading: 'We could not confirm whether your certificate was printed',
+  unknownBody: 'Please call a member of staff. Until this is checked, the receipt number cannot be printed again. If nothing was printed, please contact your municipal office.',
   printerHeading: 'The printer needs attention',
   printerProblem: {
     ready: 'The certificate could not be printed.',
@@ -270,6 +308,7 @@ const en: KioskStrings = {
   adminLocked: (s) => `Too many wrong codes. Try again in ${s} seconds.`,
   adminDisabled: 'Closing is not enabled on this kiosk.',
   adminClosing: 'Closing the kiosk…',
+  adminJournal: (n) => `${n} print ${n === 1 ? 'job needs its' : 'jobs need their'} result checked. Ask the municipality to settle ${n === 1 ? 'it' : 'them'} (job names below).`,
   certificateNames: {
     juminhyo: 'Certificate of residence (copy)',
     juminhyo_kisai: 'Certificate of residence record entries',
@@ -327,6 +366,18 @@ const zh: KioskStrings = {
   declinedBody: '您在设备上选择了“拒绝”，因此没有打印。您的申请仍然有效。',
   timedOutHeading: '未在时限内批准',
   timedOutBody: '您的设备没有及时回应。申请仍然有效，请重新输入受理编号再试。',
+  refusedHeading: '此证明书目前无法在便利店发行',
+  refusedBody: '请到市区町村的窗口咨询。没有进行打印。',
+  refusalReasons: {
+    moved_out: '居民记录中有迁出登记。',
+    deceased: '居民记录中有死亡登记。',
+    support_measure: '为保护居民，此证明书仅在窗口发行。',
+    glyph_missing: '证明书中的部分文字无法在便利店正确打印。',
+    document_unavailable: '目前无法制作该证明书。',
+  },
+  refusalGeneric: '根据居民记录的情况，目前无法在便利店发行此证明书。',
+  unknownHeading: '无法确认证明书是否已打印',
+  unknownBody: '请联系店员。确认完成之前，此受理编号无法再次打印。如果没有打印出来，请联系市区町村的窗口。',
   printerHeading: '打印机需要处理',
   printerProblem: {
     ready: '无法打印证明书。',
@@ -361,6 +412,7 @@ const zh: KioskStrings = {
   adminLocked: (s) => `错误次数过多，请在 ${s} 秒后重试。`,
   adminDisabled: '本终端未启用关闭功能。',
   adminClosing: '正在关闭终端…',
+  adminJournal: (n) => `有 ${n} 个打印任务需要确认结果。请联系市区町村进行结算（任务名称如下）。`,
   certificateNames: {
     juminhyo: '住民票副本',
     juminhyo_kisai: '住民票记载事项证明书',
@@ -418,6 +470,18 @@ const ko: KioskStrings = {
   declinedBody: '기기에서 "거부"를 선택하여 인쇄하지 않았습니다. 신청은 그대로 유효합니다.',
   timedOutHeading: '시간 안에 승인되지 않았습니다',
   timedOutBody: '기기에서 응답이 없었습니다. 신청은 유효합니다. 접수번호를 다시 입력해 주세요.',
+  refusedHeading: '이 증명서는 지금 편의점에서 발급할 수 없습니다',
+  refusedBody: '시구정촌 창구에 문의해 주세요. 인쇄는 하지 않았습니다.',
+  refusalReasons: {
+    moved_out: '주민 기록에 전출 신고가 있기 때문입니다.',
+    deceased: '주민 기록에 사망 신고가 있기 때문입니다.',
+    support_measure: '주민 보호를 위해 이 증명서는 창구에서만 발급합니다.',
+    glyph_missing: '증명서에 쓰이는 일부 문자를 편의점에서 올바르게 인쇄할 수 없기 때문입니다.',
+    document_unavailable: '지금은 증명서를 만들 수 없기 때문입니다.',
+  },
+  refusalGeneric: '주민 기록 상황으로 인해 지금은 편의점에서 발급할 수 없습니다.',
+  unknownHeading: '인쇄되었는지 확인할 수 없었습니다',
+  unknownBody: '직원을 불러 주세요. 확인이 끝날 때까지 이 접수번호로는 인쇄할 수 없습니다. 인쇄되지 않았다면 시구정촌 창구에 문의해 주세요.',
   printerHeading: '프린터에 문제가 있습니다',
   printerProblem: {
     ready: '증명서를 인쇄하지 못했습니다.',
@@ -452,6 +516,7 @@ const ko: KioskStrings = {
   adminLocked: (s) => `실패가 많아 ${s}초 동안 입력할 수 없습니다.`,
   adminDisabled: '이 단말기에서는 종료가 설정되어 있지 않습니다.',
   adminClosing: '단말기를 종료하고 있습니다…',
+  adminJournal: (n) => `결과 확인이 필요한 인쇄 작업이 ${n}건 있습니다. 지자체에 연락하여 정산을 요청하세요(작업 이름은 아래와 같습니다).`,
   certificateNames: {
     juminhyo: '주민표 사본',
     juminhyo_kisai: '주민표 기재사항 증명서',
@@ -509,6 +574,18 @@ const vi: KioskStrings = {
   declinedBody: 'Bạn đã chọn Từ chối trên thiết bị nên không có gì được in. Đơn đăng ký vẫn còn hiệu lực.',
   timedOutHeading: 'Không được chấp thuận kịp thời',
   timedOutBody: 'Thiết bị của bạn không trả lời kịp. Đơn đăng ký vẫn còn hiệu lực: hãy nhập lại số tiếp nhận để thử lại.',
+  refusedHeading: 'Hiện không thể cấp giấy chứng nhận này tại cửa hàng',
+  refusedBody: 'Vui lòng hỏi tại quầy của chính quyền địa phương. Không có gì được in.',
+  refusalReasons: {
+    moved_out: 'Hồ sơ cư trú ghi nhận việc chuyển đi khỏi địa phương.',
+    deceased: 'Hồ sơ cư trú ghi nhận việc khai tử.',
+    support_measure: 'Để bảo vệ người dân, giấy chứng nhận này chỉ được cấp tại quầy.',
+    glyph_missing: 'Một số ký tự trong giấy chứng nhận không thể in đúng tại cửa hàng.',
+    document_unavailable: 'Hiện không thể tạo giấy chứng nhận.',
+  },
+  refusalGeneric: 'Do tình trạng hồ sơ cư trú, hiện không thể cấp giấy chứng nhận này tại cửa hàng.',
+  unknownHeading: 'Không thể xác nhận giấy chứng nhận đã được in hay chưa',
+  unknownBody: 'Vui lòng gọi nhân viên cửa hàng. Cho đến khi được kiểm tra, không thể in lại bằng số tiếp nhận này. Nếu không có gì được in, hãy liên hệ chính quyền địa phương.',
   printerHeading: 'Máy in cần được xử lý',
   printerProblem: {
     ready: 'Không thể in giấy chứng nhận.',
@@ -543,6 +620,7 @@ const vi: KioskStrings = {
   adminLocked: (s) => `Sai quá nhiều lần. Hãy thử lại sau ${s} giây.`,
   adminDisabled: 'Máy này không bật chức năng đóng.',
   adminClosing: 'Đang đóng máy…',
+  adminJournal: (n) => `Có ${n} lệnh in cần kiểm tra kết quả. Hãy liên hệ chính quyền địa phương để quyết toán (tên lệnh in ở dưới).`,
   certificateNames: {
     juminhyo: 'Bản sao phiếu cư trú',
     juminhyo_kisai: 'Giấy chứng nhận nội dung phiếu cư trú',
@@ -600,6 +678,18 @@ const pt: KioskStrings = {
   declinedBody: 'Foi escolhido Recusar no seu aparelho, então nada foi impresso. Sua solicitação continua válida.',
   timedOutHeading: 'Sem aprovação a tempo',
   timedOutBody: 'Seu aparelho não respondeu a tempo. Sua solicitação continua válida: digite o número novamente para tentar outra vez.',
+  refusedHeading: 'Esta certidão não pode ser emitida na loja no momento',
+  refusedBody: 'Informe-se no balcão da prefeitura. Nada foi impresso.',
+  refusalReasons: {
+    moved_out: 'O registro de residência indica uma mudança para fora do município.',
+    deceased: 'O registro de residência indica um óbito registrado.',
+    support_measure: 'Para proteger o morador, esta certidão só é emitida no balcão da prefeitura.',
+    glyph_missing: 'Alguns caracteres da certidão não podem ser impressos corretamente na loja.',
+    document_unavailable: 'A certidão não pode ser gerada agora.',
+  },
+  refusalGeneric: 'A situação do registro de residência não permite emitir esta certidão na loja no momento.',
+  unknownHeading: 'Não foi possível confirmar se a certidão foi impressa',
+  unknownBody: 'Chame um funcionário da loja. Até que isso seja verificado, este número não pode ser impresso de novo. Se nada foi impresso, entre em contato com a prefeitura.',
   printerHeading: 'A impressora precisa de atenção',
   printerProblem: {
     ready: 'Não foi possível imprimir a certidão.',
@@ -634,6 +724,7 @@ const pt: KioskStrings = {
   adminLocked: (s) => `Códigos incorretos demais. Tente novamente em ${s} segundos.`,
   adminDisabled: 'O fechamento não está ativado neste terminal.',
   adminClosing: 'Fechando o terminal…',
+  adminJournal: (n) => `${n} ${n === 1 ? 'impressão precisa' : 'impressões precisam'} ter o resultado verificado. Peça à prefeitura para regularizar (nomes abaixo).`,
   certificateNames: {
     juminhyo: 'Atestado de residência (cópia)',
     juminhyo_kisai: 'Certidão de dados do registro de residência',
@@ -691,6 +782,18 @@ const es: KioskStrings = {
   declinedBody: 'Se eligió Rechazar en su dispositivo, así que no se imprimió nada. Su solicitud sigue siendo válida.',
   timedOutHeading: 'Sin aprobación a tiempo',
   timedOutBody: 'Su dispositivo no respondió a tiempo. Su solicitud sigue siendo válida: introduzca de nuevo el número para reintentar.',
+  refusedHeading: 'Este certificado no se puede emitir en la tienda en este momento',
+  refusedBody: 'Consulte en la ventanilla de su ayuntamiento. No se imprimió nada.',
+  refusalReasons: {
+    moved_out: 'El registro de residencia indica un traslado fuera del municipio.',
+    deceased: 'El registro de residencia indica una defunción registrada.',
+    support_measure: 'Para proteger al residente, este certificado solo se emite en la ventanilla del ayuntamiento.',
+    glyph_missing: 'Algunos caracteres del certificado no se pueden imprimir correctamente en la tienda.',
+    document_unavailable: 'El certificado no se puede generar en este momento.',
+  },
+  refusalGeneric: 'La situación del registro de residencia no permite emitir este certificado en la tienda por ahora.',
+  unknownHeading: 'No pudimos confirmar si su certificado se imprimió',
+  unknownBody: 'Llame a un empleado de la tienda. Hasta que se compruebe, este número no se puede volver a imprimir. Si no se imprimió nada, contacte con su ayuntamiento.',
   printerHeading: 'La impresora necesita atención',
   printerProblem: {
     ready: 'No se pudo imprimir el certificado.',
@@ -725,6 +828,7 @@ const es: KioskStrings = {
   adminLocked: (s) => `Demasiados códigos incorrectos. Inténtelo de nuevo en ${s} segundos.`,
   adminDisabled: 'El cierre no está activado en este terminal.',
   adminClosing: 'Cerrando el terminal…',
+  adminJournal: (n) => `${n} ${n === 1 ? 'impresión necesita' : 'impresiones necesitan'} comprobar su resultado. Pida al ayuntamiento que las regularice (nombres abajo).`,
   certificateNames: {
     juminhyo: 'Certificado de residencia (copia)',
     juminhyo_kisai: 'Certificado de datos del registro de residencia',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { printConfirmationRequestSchema } from '../contract/applicant-socket.ts';
 import { catalogResponseSchema } from '../contract/catalog.ts';
+import { refusalReasonSchema } from '../contract/errors.ts';
 import { applicationSchema, createApplicationRequestSchema, issuanceStatusSchema } from '../contract/http.ts';
 import { channel } from './ipc-contract.ts';
 
@@ -72,6 +73,6 @@ export const applicantEvents = {
   card: cardStatusSchema,
   connection: socketStateSchema,
   'confirmation-request': printConfirmationRequestSchema,
-  'confirmation-closed': z.object({ requestId: z.string(), status: issuanceStatusSchema }),
+  'confirmation-closed': z.object({ requestId: z.string(), status: issuanceStatusSchema, reason: refusalReasonSchema.optional() }),
   receipts: z.array(storedReceiptSchema),
 };

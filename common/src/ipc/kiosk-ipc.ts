@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refusalReasonSchema } from '../contract/errors.ts';
 import { createIssuanceResponseSchema, issuanceStatusSchema } from '../contract/http.ts';
 import { channel } from './ipc-contract.ts';
 
@@ -24,18 +25,22 @@ export const jobStatusSchema = z.object({
   state: z.enum(['pending', 'pending-held', 'processing', 'processing-stopped', 'canceled', 'aborted', 'completed']),
   reasons: z.array(z.string()),
   message: z.string().nullable(),
+  /** job-name as the printer reports it (the journal finds its job by it). */
+  name: z.string().nullable(),
 });
 
-/** Where a kiosk session is. */
-export const kioskPhaseSchema = z.enum(['idle', 'checking_printer', 'claiming', 'awaiting_confirmation', 'fetching_document', 'printing', 'reporting', 'abandoning']);
+/** Where a kiosk session is; `recovering` waits for the previous job's fate before a new receipt. */
+export const kioskPhaseSchema = z.enum(['idle', 'recovering', 'checking_printer', 'claiming', 'awaiting_confirmation', 'fetching_document', 'printing', 'reporting', 'abandoning']);
 
 /** How one receipt ended at the kiosk. */
 export const kioskOutcomeSchema = z.object({
   receiptNumber: z.string(),
   status: z.enum([
-    'printed', 'declined', 'expired', 'print_failed', 'abandoned', 'receipt_malformed', 'receipt_not_found',
-    'issuance_in_progress', 'rate_limited', 'kiosk_unauthorized', 'printer_unavailable', 'server_unreachable', 'cancelled', 'error',
+    'printed', 'declined', 'expired', 'print_failed', 'abandoned', 'refused', 'outcome_unknown', 'printed_unreported', 'receipt_malformed',
+    'receipt_not_found', 'issuance_in_progress', 'rate_limited', 'kiosk_unauthorized', 'printer_unavailable', 'server_unreachable', 'cancelled', 'error',
   ]),
+  /** For `refused`: the refusal code (possibly one this build does not know by name). */
+  reason: refusalReasonSchema.optional(),
   issuanceId: z.string().optional(),
   jobId: z.number().int().optional(),
   error: z.string().optional(),
@@ -69,12 +74,23 @@ export const kioskInfoSchema = z.object({
 /** What the kiosk UI needs to know about its appliance. */
 export type KioskInfo = z.infer<typeof kioskInfoSchema>;
 
+/** The kiosk's print journal as staff see it on the admin screen (job names only: no receipt, no person). */
+export const kioskJournalViewSchema = z.object({
+  /** A previous job's fate is still being found out: new receipts wait. */
+  recovering: z.boolean(),
+  /** Jobs the printer no longer knows: staff settle them on the server (`issuances unsettled`). */
+  staffChecks: z.array(z.object({ jobName: z.string(), jobId: z.number().int().optional(), since: z.string() })),
+});
+/** The kiosk's print journal as staff see it. */
+export type KioskJournalView = z.infer<typeof kioskJournalViewSchema>;
+
 /** The kiosk app's IPC channels (main ⇄ renderer). */
 export const kioskChannels = {
   'kiosk.info': channel(z.tuple([]), kioskInfoSchema),
   'kiosk.issue': channel(z.tuple([z.string().max(64)]), kioskOutcomeSchema),
   'kiosk.cancel': channel(z.tuple([]), z.null()),
   'printer.status': channel(z.tuple([]), printerStatusSchema),
+  'kiosk.journal': channel(z.tuple([]), kioskJournalViewSchema),
   // Staff leave the locked-down shell with the appliance's admin code (checked in the main process).
   'kiosk.adminExit': channel(z.tuple([z.string().max(32)]), z.null()),
 };

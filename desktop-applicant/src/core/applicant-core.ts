@@ -24,7 +24,7 @@ export interface ApplicantCoreEvents {
   card: [CardStatus];
   connection: [SocketState];
   'confirmation-request': [PrintConfirmationRequest];
-  'confirmation-closed': [{ requestId: string; status: string }];
+  'confirmation-closed': [{ requestId: string; status: string; reason?: string }];
   receipts: [StoredReceipt[]];
 }
 

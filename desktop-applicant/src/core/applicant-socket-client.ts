@@ -21,7 +21,7 @@ export type SocketState = 'connecting' | 'authenticated' | 'offline' | 'rejected
 export interface ApplicantSocketEvents {
   state: [SocketState, string?];
   'confirmation-request': [PrintConfirmationRequest];
-  'confirmation-closed': [{ requestId: string; status: IssuanceStatus }];
+  'confirmation-closed': [{ requestId: string; status: IssuanceStatus; reason?: string }];
   'application-status': [{ applicationId: string; status: ApplicationStatus }];
   'server-error': [{ code: string; message?: string; requestId?: string }];
 }
@@ -139,7 +139,7 @@ export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
         break;
       case 'print-confirmation-closed':
         this.pending.delete(msg.requestId);
-        this.emit('confirmation-closed', { requestId: msg.requestId, status: msg.status });
+        this.emit('confirmation-closed', { requestId: msg.requestId, status: msg.status, ...(msg.reason ? { reason: msg.reason } : {}) });
         break;
       case 'application-status':
         this.emit('application-status', { applicationId: msg.applicationId, status: msg.status });

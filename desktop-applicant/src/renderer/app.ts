@@ -65,6 +65,7 @@ export class App implements AppContext {
     receipts: [],
     draft: null,
     shown: null,
+    refusals: new Map(),
   };
   private screenName: ScreenName = 'connect';
   private screen: Screen | null = null;
@@ -105,7 +106,11 @@ export class App implements AppContext {
     api.on('connection', (s) => this.update(() => (state.connection = s)));
     api.on('receipts', (r) => this.update(() => (state.receipts = r)));
     api.on('confirmation-request', (r) => this.prompt.add(r));
-    api.on('confirmation-closed', (c) => this.prompt.closed(c.requestId, c.status));
+    api.on('confirmation-closed', (c) => {
+      const applicationId = this.prompt.closed(c.requestId, c.status, c.reason);
+      // The receipt list says "ready to print" again after a refusal: it also says why the last try was refused.
+      if (applicationId && c.status === 'refused') this.update(() => state.refusals.set(applicationId, c.reason));
+    });
     const [settings, card, session, connection, receipts, pending] = await Promise.all([
       api.invoke['settings.get'](),
       api.invoke['card.status'](),

@@ -37,6 +37,8 @@ export interface AppState {
   draft: Order | null;
   /** The receipt the receipt screen shows. */
   shown: Application | null;
+  /** Applications whose last print was refused, with the refusal code (this run only: the server keeps no such mark). */
+  refusals: Map<string, string | undefined>;
 }
 
 /** One screen: its root element, heading (focused on arrival) and message line; refreshed on state changes. */

@@ -5,6 +5,7 @@ import { FINAL_ISSUANCE_STATUSES, formatReceiptNumber, type IssuanceStatus, type
 import type { Attention } from './attention.ts';
 import type { AppContext } from './context.ts';
 import { h, whileBusy, type Messages } from './dom.ts';
+import { refusalText } from './i18n.ts';
 
 interface Shown {
   req: PrintConfirmationRequest;
@@ -12,6 +13,8 @@ interface Shown {
   status: IssuanceStatus;
   /** The resident's answer went out (the dialog waits for the outcome). */
   answered: boolean;
+  /** Why the attempt was refused, when it was. */
+  reason?: string;
 }
 
 /** The print confirmation dialog and its queue. */
@@ -36,7 +39,8 @@ export class PrintPrompt {
   }
 
   private get finished(): boolean {
-    return !!this.shown && (FINAL_ISSUANCE_STATUSES.includes(this.shown.status) || this.expired);
+    // outcome_unknown is not final on the server, but nothing will happen here until staff settle it.
+    return !!this.shown && (FINAL_ISSUANCE_STATUSES.includes(this.shown.status) || this.shown.status === 'outcome_unknown' || this.expired);
   }
 
   private get expired(): boolean {
@@ -50,16 +54,17 @@ export class PrintPrompt {
     if (!this.shown) this.next();
   }
 
-  /** The server reports how a request went on (approved → delivered → printed, or its end). */
-  closed(requestId: string, status: IssuanceStatus): void {
+  /** The server reports how a request went on (approved → delivered → printed, or its end); returns its application, when the request was known. */
+  closed(requestId: string, status: IssuanceStatus, reason?: string): string | null {
     if (this.shown?.req.requestId !== requestId) {
       const i = this.queue.findIndex((q) => q.requestId === requestId);
-      if (i >= 0) this.queue.splice(i, 1);
-      return;
+      return i >= 0 ? this.queue.splice(i, 1)[0]!.applicationId : null;
     }
     this.shown.status = status;
+    if (reason !== undefined) this.shown.reason = reason;
     this.attention.settle();
     this.render('close');
+    return this.shown.req.applicationId;
   }
 
   /** Re-renders in the current language. */
@@ -121,7 +126,7 @@ export class PrintPrompt {
   private render(focus: 'heading' | 'close'): void {
     const { i18n } = this.app;
     const t = i18n.t.prompt;
-    const { req, status, answered } = this.shown!;
+    const { req, status, answered, reason } = this.shown!;
     const row = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)];
     this.box = this.app.messages();
     const open = status === 'confirmation_pending' && !answered && !this.expired;
@@ -131,7 +136,8 @@ export class PrintPrompt {
     approve.addEventListener('click', () => this.respond(approve, true));
     decline.addEventListener('click', () => this.respond(decline, false));
     close.addEventListener('click', () => this.next());
-    if (status !== 'confirmation_pending') this.box.info((s) => s.prompt.outcomes[status]);
+    if (status === 'refused') this.box.info((s) => `${s.prompt.outcomes.refused} ${refusalText(s, reason)}`);
+    else if (status !== 'confirmation_pending') this.box.info((s) => s.prompt.outcomes[status]);
     else if (this.expired) this.box.info((s) => s.prompt.timeUp);
     else if (answered) this.box.info((s) => s.prompt.busy);
     this.dialog.replaceChildren(

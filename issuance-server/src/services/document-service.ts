@@ -115,7 +115,8 @@ export class DocumentService {
     };
     const missing = this.renderer.coverage.missingGlyphs(printedStrings(content));
     if (missing.length) {
-      return { ok: false, code: 'glyph_missing', message: `the certificate font cannot print ${missing.map((m) => `${m.char} (${m.codePoint})`).join(', ')}` };
+      // Which characters stays out of the answer and the audit log: they are parts of someone's name.
+      return { ok: false, code: 'glyph_missing', message: 'a character of the certificate cannot be printed with the certificate font; ask at the counter' };
     }
     return { ok: true, content, contentSha256: sha256Hex(Buffer.from(JSON.stringify(content))) };
   }

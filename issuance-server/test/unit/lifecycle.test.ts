@@ -654,7 +654,7 @@ describe('lifecycle state machine (unit, in-memory SQLite)', function () {
       // 𠮷 (U+20BB7) is not in IPAex Mincho.
       await changeResident(h, { name: '𠮷田 太郎' });
       const e = await refusedCode(() => start(h, h.kioskA, app.receiptNumber, T0 + SEC), 'glyph_missing');
-      assert.match(e.message, /U\+20BB7/);
+      assert.doesNotMatch(e.message, /𠮷|20BB7/, 'no part of a name in the answer');
       assert.deepEqual(heard, [], 'no confirmation request went out');
     });
   });

@@ -39,6 +39,8 @@ export interface JobStatus {
   state: JobState;
   reasons: string[];
   message: string | null;
+  /** job-name as the printer reports it: after a printer restart a job id can name another job. */
+  name: string | null;
 }
 
 /** Why a printer operation failed. */
@@ -48,14 +50,16 @@ export type PrinterErrorCode =
   | 'printer_not_ready' // refused to send a job: the printer reports a blocking condition
   | 'job_failed' // the job was aborted or canceled by the printer, or the printer stalled on a fault
   | 'job_timeout' // the job did not complete within the kiosk's timeout (it was canceled)
-  | 'job_cancelled'; // the kiosk cancelled the job (the resident walked away)
+  | 'job_cancelled' // the kiosk cancelled the job (the resident walked away)
+  | 'watch_stopped'; // the kiosk stopped watching (shutting down); the job was left alone
 
 /** A failed printer operation; `jobId` is set once a job exists. */
 export class PrinterError extends Error {
   constructor(
     readonly code: PrinterErrorCode,
     message: string,
-    readonly details: { jobId?: number; jobState?: JobState; condition?: PrinterCondition; ippStatus?: string } = {},
+    /** `notSent`: the printer refused the connection, so the request never reached it. */
+    readonly details: { jobId?: number; jobState?: JobState; condition?: PrinterCondition; ippStatus?: string; notSent?: boolean } = {},
   ) {
     super(message);
     this.name = 'PrinterError';
@@ -73,6 +77,19 @@ export interface KioskPrinter {
   status(): Promise<PrinterStatus>;
   /** Sends the PDF and waits for the job to complete; throws {@link PrinterError} otherwise. */
   print(pdf: Buffer, options: PrintOptions): Promise<PrintResult>;
+}
+
+/**
+ * What the print journal asks the printer after the fact (IppPrinter implements it): a job by
+ * id or by job-name, and the watch of a job that is still running.
+ */
+export interface PrintJobLookup {
+  /** Get-Job-Attributes; a job the printer does not know throws `ipp_error` with `client-error-not-found`. */
+  job(jobId: number): Promise<JobStatus>;
+  /** The printer's jobs (finished ones included) with this job-name, oldest first. */
+  jobsNamed(jobName: string): Promise<JobStatus[]>;
+  /** Polls a job with the printer's state until it completes; see {@link PrintOptions} for the limits. */
+  waitForJob(jobId: number, options: Omit<PrintOptions, 'jobName'>): Promise<JobStatus>;
 }
 
 /** Options of {@link IppPrinter}. */
@@ -95,8 +112,12 @@ export interface PrintOptions {
   faultToleranceMs?: number;
   /** Aborting cancels the job and throws `job_cancelled`. */
   signal?: AbortSignal;
+  /** Aborting stops the watch without touching the job (throws `watch_stopped`): the journal still has it. */
+  detach?: AbortSignal;
   /** Called whenever the job's state or the printer's condition changes. */
   onProgress?: (job: JobStatus, printer: PrinterStatus) => void;
+  /** Called once the printer has accepted the job and named its id, before it is watched. */
+  onJob?: (jobId: number) => void;
 }
 
 /** A completed job. */
@@ -202,13 +223,27 @@ function parseJobState(v: unknown): JobState | null {
   return s !== null && Object.values(JOB_STATES).includes(s as JobState) ? (s as JobState) : null;
 }
 
-function jobGroup(res: IppResponse): Record<string, unknown> {
+function jobGroups(res: IppResponse): Record<string, unknown>[] {
   const g = res['job-attributes-tag'];
-  return (Array.isArray(g) ? g[0] : g) ?? {};
+  return g === undefined ? [] : Array.isArray(g) ? g : [g];
+}
+
+function jobGroup(res: IppResponse): Record<string, unknown> {
+  return jobGroups(res)[0] ?? {};
+}
+
+const JOB_ATTRIBUTES = ['job-id', 'job-state', 'job-state-reasons', 'job-state-message', 'job-name'];
+
+/** A job's attribute group as a {@link JobStatus}; null when the group is not a job we can read. */
+function parseJob(a: Record<string, unknown>, jobId: number): JobStatus | null {
+  const state = parseJobState(a['job-state']);
+  if (!state) return null;
+  const message = firstString(a['job-state-message'])?.trim() || null;
+  return { jobId, state, reasons: asStrings(a['job-state-reasons']).filter((r) => r !== 'none'), message, name: firstString(a['job-name']) };
 }
 
 /** An IPP printer (`ipp://host:port/path` or `ipps://…`). */
-export class IppPrinter implements KioskPrinter {
+export class IppPrinter implements KioskPrinter, PrintJobLookup {
   private readonly client: Printer;
   private readonly requestTimeoutMs: number;
   private readonly userName: string;
@@ -237,7 +272,8 @@ export class IppPrinter implements KioskPrinter {
       const timer = setTimeout(() => finish(new PrinterError('printer_unreachable', `${operation}: no answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs + 1000);
       try {
         this.client.execute(operation, message, (error, res) => {
-          if (error || !res) return finish(new PrinterError('printer_unreachable', `${operation}: ${error?.message ?? 'no response'}`));
+          const refused = (error as NodeJS.ErrnoException | null)?.code === 'ECONNREFUSED';
+          if (error || !res) return finish(new PrinterError('printer_unreachable', `${operation}: ${error?.message ?? 'no response'}`, refused ? { notSent: true } : {}));
           if (!String(res.statusCode).startsWith('successful')) {
             const said = firstString(res['operation-attributes-tag']?.['status-message']);
             return finish(new PrinterError('ipp_error', `${operation} failed: ${res.statusCode}${said ? ` (${said})` : ''}`, { ippStatus: String(res.statusCode) }));
@@ -299,20 +335,27 @@ export class IppPrinter implements KioskPrinter {
     return id;
   }
 
-  /** Get-Job-Attributes (state, reasons, message). */
+  /** Get-Job-Attributes (state, reasons, message, name). */
   async job(jobId: number): Promise<JobStatus> {
     const res = await this.execute('Get-Job-Attributes', {
-      'operation-attributes-tag': {
-        'job-id': jobId,
-        'requesting-user-name': this.userName,
-        'requested-attributes': ['job-state', 'job-state-reasons', 'job-state-message'],
-      },
+      'operation-attributes-tag': { 'job-id': jobId, 'requesting-user-name': this.userName, 'requested-attributes': JOB_ATTRIBUTES },
     });
     const a = jobGroup(res);
-    const state = parseJobState(a['job-state']);
-    if (!state) throw new PrinterError('ipp_error', `job ${jobId}: unknown job-state ${JSON.stringify(a['job-state'])}`, { jobId });
-    const message = firstString(a['job-state-message'])?.trim() || null;
-    return { jobId, state, reasons: asStrings(a['job-state-reasons']).filter((r) => r !== 'none'), message };
+    const job = parseJob(a, jobId);
+    if (!job) throw new PrinterError('ipp_error', `job ${jobId}: unknown job-state ${JSON.stringify(a['job-state'])}`, { jobId });
+    return job;
+  }
+
+  /** Get-Jobs (which-jobs=all), filtered by job-name, oldest first. */
+  async jobsNamed(jobName: string): Promise<JobStatus[]> {
+    const res = await this.execute('Get-Jobs', {
+      'operation-attributes-tag': { 'requesting-user-name': this.userName, 'which-jobs': 'all', 'requested-attributes': JOB_ATTRIBUTES },
+    });
+    return jobGroups(res)
+      .filter((a) => firstString(a['job-name']) === jobName && typeof a['job-id'] === 'number')
+      .map((a) => parseJob(a, a['job-id'] as number))
+      .filter((j): j is JobStatus => j !== null)
+      .sort((x, y) => x.jobId - y.jobId);
   }
 
   /** Cancel-Job; a job that already ended is fine. */
@@ -325,11 +368,13 @@ export class IppPrinter implements KioskPrinter {
     }
   }
 
-  private async cancelQuietly(jobId: number): Promise<void> {
+  /** Cancel-Job, best effort (the error being reported matters more); says how it went, for that error's text. */
+  private async cancelQuietly(jobId: number): Promise<string> {
     try {
       await this.cancel(jobId);
+      return 'canceled';
     } catch {
-      // Best effort: the error being reported matters more than a failed cancel.
+      return 'could not cancel it';
     }
   }
 
@@ -352,6 +397,7 @@ export class IppPrinter implements KioskPrinter {
         if (options.signal?.aborted) throw new PrinterError('job_cancelled', 'the print was cancelled while the printer was busy');
       }
     }
+    options.onJob?.(jobId);
     await this.waitForJob(jobId, { ...options, timeoutMs: Math.max(1, timeoutMs - (performance.now() - started)) });
     return { jobId, state: 'completed', elapsedMs: Math.round(performance.now() - started) };
   }
@@ -364,12 +410,14 @@ export class IppPrinter implements KioskPrinter {
     const started = Date.now();
     let faultSince: number | null = null;
     let lastKey = '';
-    let lastJob: JobStatus = { jobId, state: 'pending', reasons: [], message: null };
+    let lastJob: JobStatus = { jobId, state: 'pending', reasons: [], message: null, name: null };
+    const wake = options.detach && options.signal ? AbortSignal.any([options.signal, options.detach]) : (options.detach ?? options.signal);
     for (;;) {
       if (options.signal?.aborted) {
         await this.cancelQuietly(jobId);
         throw new PrinterError('job_cancelled', `job ${jobId} was cancelled at the kiosk`, { jobId, jobState: lastJob.state });
       }
+      if (options.detach?.aborted) throw new PrinterError('watch_stopped', `stopped watching job ${jobId} (${lastJob.state})`, { jobId, jobState: lastJob.state });
       let job: JobStatus | null = null;
       try {
         job = await this.job(jobId);
@@ -394,22 +442,22 @@ export class IppPrinter implements KioskPrinter {
       if (!job || !printer.ready) {
         faultSince ??= now;
         if (now - faultSince >= toleranceMs) {
-          await this.cancelQuietly(jobId);
+          const cancelled = await this.cancelQuietly(jobId);
           const cond = job ? printer : offlineStatus('no answer to Get-Job-Attributes');
-          throw new PrinterError('job_failed', `${cond.message} (job ${jobId} stalled in ${lastJob.state}; canceled)`, { jobId, jobState: lastJob.state, condition: cond.condition });
+          throw new PrinterError('job_failed', `${cond.message} (job ${jobId} stalled in ${lastJob.state}; ${cancelled})`, { jobId, jobState: lastJob.state, condition: cond.condition });
         }
       } else {
         faultSince = null;
       }
       if (now - started >= timeoutMs) {
-        await this.cancelQuietly(jobId);
-        throw new PrinterError('job_timeout', `job ${jobId} did not complete within ${Math.round(timeoutMs / 1000)} s (last state ${lastJob.state}; canceled)`, {
+        const cancelled = await this.cancelQuietly(jobId);
+        throw new PrinterError('job_timeout', `job ${jobId} did not complete within ${Math.round(timeoutMs / 1000)} s (last state ${lastJob.state}; ${cancelled})`, {
           jobId,
           jobState: lastJob.state,
           condition: printer.condition,
         });
       }
-      await abortableSleep(pollMs, options.signal);
+      await abortableSleep(pollMs, wake);
     }
   }
 }

@@ -4,6 +4,7 @@ import {
   issuanceStatusResponseSchema,
   type CreateIssuanceResponse,
   type IssuanceStatus,
+  type IssuanceStatusResponse,
 } from '@cert/common';
 import { callJson, httpCall, NetworkError, type ServerEndpoint } from '@cert/common/node';
 
@@ -19,15 +20,19 @@ export class KioskApi {
     return callJson(this.endpoint, { method: 'POST', path: '/api/v1/kiosk/issuances', body: { receiptNumber }, bearer: this.credential }, createIssuanceResponseSchema);
   }
 
-  /** Long-polls until the status differs from `since` or `waitMs` passes. */
-  async status(issuanceId: string, waitMs: number, since?: IssuanceStatus, signal?: AbortSignal): Promise<IssuanceStatus> {
+  /** Long-polls until the status differs from `since` or `waitMs` passes; the answer carries the refusal reason of a `refused` attempt. */
+  issuance(issuanceId: string, waitMs: number, since?: IssuanceStatus, signal?: AbortSignal): Promise<IssuanceStatusResponse> {
     const q = new URLSearchParams({ waitMs: String(waitMs), ...(since ? { since } : {}) });
-    const r = await callJson(
+    return callJson(
       this.endpoint,
       { method: 'GET', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}?${q}`, bearer: this.credential, timeoutMs: waitMs + 15_000, ...(signal ? { signal } : {}) },
       issuanceStatusResponseSchema,
     );
-    return r.status;
+  }
+
+  /** {@link issuance}, the status only. */
+  async status(issuanceId: string, waitMs: number, since?: IssuanceStatus, signal?: AbortSignal): Promise<IssuanceStatus> {
+    return (await this.issuance(issuanceId, waitMs, since, signal)).status;
   }
 
   /** Downloads the approved certificate PDF. */

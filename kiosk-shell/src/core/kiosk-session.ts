@@ -4,16 +4,21 @@
 //
 // The certificate exists on the kiosk only in memory, only while its job runs: it is never
 // written to disk, and the buffer is zeroed as soon as the job has ended, however it ended.
+// What the kiosk is about to do with it is journaled before each step (print-journal.ts), so
+// that its fate can be found out after a crash (print-reconciler.ts).
 import { abortableSleep } from './abortable-sleep.ts';
 import { FINAL_ISSUANCE_STATUSES, parseReceiptNumber, type CreateIssuanceResponse, type IssuanceStatus, type ReceiptCheck } from '@cert/common';
 import { ContractError, NetworkError } from '@cert/common/node';
 import { EventEmitter } from 'node:events';
 import type { KioskApi } from './kiosk-api.ts';
-import { PrinterError, type JobStatus, type KioskPrinter, type PrinterCondition, type PrinterStatus } from './ipp-printer.ts';
+import { PrinterError, type JobStatus, type KioskPrinter, type PrinterCondition, type PrinterStatus, type PrintJobLookup } from './ipp-printer.ts';
+import { advance, firstEntry, MemoryJournalStore, type JournalEntry } from './print-journal.ts';
+import { PrintReconciler, type Verdict } from './print-reconciler.ts';
 
 /** Where the session is; `idle` between residents. */
 export type KioskPhase =
   | 'idle'
+  | 'recovering'
   | 'checking_printer'
   | 'claiming'
   | 'awaiting_confirmation'
@@ -23,8 +28,10 @@ export type KioskPhase =
   | 'abandoning';
 
 /**
- * How one receipt ended. The first five are the server's final issuance statuses; the rest are
- * decided at the kiosk (nothing was claimed, or the server could not be told).
+ * How one receipt ended. The first seven are the server's issuance statuses; the rest are
+ * decided at the kiosk: `printed_unreported` (on paper; the journal will tell the server),
+ * nothing claimed, or the server could not be told. `outcome_unknown` also stands for a job
+ * whose end the kiosk could not see (its journal keeps asking the printer, or waits for staff).
  */
 export type KioskOutcomeStatus =
   | 'printed'
@@ -32,6 +39,9 @@ export type KioskOutcomeStatus =
   | 'expired'
   | 'print_failed'
   | 'abandoned'
+  | 'refused'
+  | 'outcome_unknown'
+  | 'printed_unreported'
   | 'receipt_malformed'
   | 'receipt_not_found'
   | 'issuance_in_progress'
@@ -47,6 +57,8 @@ export interface KioskOutcome {
   /** The normalised 12 digits, or the input as typed when it is not a receipt number. */
   receiptNumber: string;
   status: KioskOutcomeStatus;
+  /** For `refused`: the refusal code (REFUSAL_CODES, or a newer one this build does not know by name). */
+  reason?: string;
   issuanceId?: string;
   /** The IPP job id, once a job was created. */
   jobId?: number;
@@ -70,7 +82,7 @@ export type KioskProgress =
   | { kind: 'outcome'; outcome: KioskOutcome };
 
 /** The kiosk API as the session uses it (KioskApi, or a wrapper in tests). */
-export type KioskServer = Pick<KioskApi, 'start' | 'status' | 'document' | 'result' | 'abandon'>;
+export type KioskServer = Pick<KioskApi, 'start' | 'issuance' | 'document' | 'result' | 'abandon'>;
 
 /** Limits of a session; all durations in ms. */
 export interface KioskSessionOptions {
@@ -88,6 +100,13 @@ export interface KioskSessionOptions {
   serverAttempts?: number;
   /** Delay before the first retry; doubles each time (default 500 ms). */
   retryDelayMs?: number;
+  /** How long a new receipt waits for the fate of a previous job before the kiosk gives up on it (default: the print timeout). */
+  recoveryWaitMs?: number;
+  /**
+   * The print journal (hosts give one on disk). Without it the session keeps one in memory,
+   * which survives nothing; the printer must then be able to look jobs up (IppPrinter can).
+   */
+  journal?: PrintReconciler;
 }
 
 const RECEIPT_PROBLEMS: Record<Extract<ReceiptCheck, { ok: false }>['reason'], string> = {
@@ -106,7 +125,7 @@ const START_ERRORS: Partial<Record<string, KioskOutcomeStatus>> = {
   kiosk_unauthorized: 'kiosk_unauthorized',
 };
 
-const DEFAULTS: Required<KioskSessionOptions> = {
+const DEFAULTS: Required<Omit<KioskSessionOptions, 'journal' | 'recoveryWaitMs'>> = {
   decisionTimeoutMs: 150_000,
   printTimeoutMs: 120_000,
   longPollMs: 25_000,
@@ -116,6 +135,17 @@ const DEFAULTS: Required<KioskSessionOptions> = {
   retryDelayMs: 500,
 };
 
+// A 403 from the kiosk API is the municipality's rules refusing the certificate: its code is the
+// reason (REFUSAL_CODES today; a newer server may send codes this build does not know by name).
+const isRefusal = (e: unknown): e is ContractError => e instanceof ContractError && e.status === 403;
+
+// The server's text of a refusal may quote the record (glyph_missing names the characters of a
+// name, possibly of another household member): the kiosk's outcome, logs and headless lines
+// carry the code only.
+const refusedOutcome = (e: ContractError) => ({ status: 'refused' as const, reason: e.code, error: `the municipality's rules do not allow this certificate now (${e.code})` });
+
+const isJobLookup = (p: KioskPrinter): p is KioskPrinter & PrintJobLookup => 'job' in p && 'jobsNamed' in p && 'waitForJob' in p;
+
 /** Thrown by {@link KioskSession.issue} while another receipt is being handled. */
 export class KioskBusyError extends Error {
   constructor() {
@@ -124,8 +154,14 @@ export class KioskBusyError extends Error {
   }
 }
 
+/** A receipt the server let this kiosk claim. */
+type Claimed = { receiptNumber: string; issuanceId: string };
+
+/** Why a print did not complete, as the printer module said it. */
+type PrintFailure = { error: Error; printer?: PrinterCondition };
+
 type Decision =
-  | { kind: 'status'; status: IssuanceStatus }
+  | { kind: 'status'; status: IssuanceStatus; reason?: string }
   | { kind: 'timeout' }
   | { kind: 'cancelled' }
   | { kind: 'error'; error: unknown };
@@ -136,7 +172,8 @@ type Decision =
  * {@link cancel}. Emits `progress` events ({@link KioskProgress}).
  */
 export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
-  private readonly opts: Required<KioskSessionOptions>;
+  private readonly opts: Required<Omit<KioskSessionOptions, 'journal'>>;
+  private readonly journal: PrintReconciler;
   private running: AbortController | null = null;
   private currentPhase: KioskPhase = 'idle';
 
@@ -146,9 +183,13 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     options: KioskSessionOptions = {},
   ) {
     super();
-    this.opts = { ...DEFAULTS, ...options };
+    const { journal, ...limits } = options;
+    this.opts = { ...DEFAULTS, recoveryWaitMs: limits.printTimeoutMs ?? DEFAULTS.printTimeoutMs, ...limits };
     // The server never waits longer than 30 s per poll.
     this.opts.longPollMs = Math.max(1, Math.min(this.opts.longPollMs, 30_000));
+    if (journal) this.journal = journal;
+    else if (isJobLookup(printer)) this.journal = new PrintReconciler(new MemoryJournalStore(), server, printer, { retryDelayMs: this.opts.retryDelayMs, pollIntervalMs: this.opts.jobPollIntervalMs });
+    else throw new TypeError('a session needs a print journal, or a printer that can look its jobs up');
   }
 
   /** The current phase. */
@@ -209,13 +250,26 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     const receiptNumber = parsed.receiptNumber;
     const base = { receiptNumber };
 
-    // 2. Printer first: claiming a receipt we cannot print would bother the applicant for nothing.
+    // 2. A previous job whose fate is still being found out may hold the printer (its paper
+    //    could end up with this resident): wait for the journal first.
+    if (this.journal.recovering) {
+      this.setPhase('recovering', receiptNumber);
+      // A resident is waiting: ask the printer again now rather than at the next back-off step.
+      this.journal.wake();
+      if (!(await this.journal.whenPrinterFree(this.opts.recoveryWaitMs, signal))) {
+        if (signal.aborted) return { ...base, status: 'cancelled', error: 'cancelled at the kiosk' };
+        const printer = await this.printerStatus();
+        return { ...base, status: 'printer_unavailable', error: 'the kiosk is still finding out how a previous print job ended (see its journal)', printer: printer.condition };
+      }
+    }
+
+    // 3. Printer first: claiming a receipt we cannot print would bother the applicant for nothing.
     this.setPhase('checking_printer', receiptNumber);
     const before = await this.printerStatus();
     if (!before.ready) return { ...base, status: 'printer_unavailable', error: before.message, printer: before.condition };
     if (signal.aborted) return { ...base, status: 'cancelled', error: 'cancelled at the kiosk' };
 
-    // 3. Claim.
+    // 4. Claim.
     this.setPhase('claiming', receiptNumber);
     let claim: CreateIssuanceResponse;
     try {
@@ -229,77 +283,136 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     this.emitProgress({ kind: 'issuance-status', issuanceId, status: claim.status });
     if (signal.aborted) return this.abandon(claimed, 'cancelled at the kiosk');
 
-    // 4. The applicant's device decides.
+    // 5. The applicant's device decides.
     this.setPhase('awaiting_confirmation', receiptNumber, issuanceId);
     const decision = await this.waitForDecision(issuanceId, signal);
     if (decision.kind === 'cancelled') return this.abandon(claimed, 'cancelled at the kiosk');
     if (decision.kind === 'timeout') return this.abandon(claimed, `no answer from the applicant within ${Math.round(this.opts.decisionTimeoutMs / 1000)} s`);
     if (decision.kind === 'error') return this.abandon(claimed, `lost the server while waiting: ${(decision.error as Error).message}`, decision.error);
-    if (decision.status !== 'approved' && decision.status !== 'delivered') return { ...claimed, status: decision.status as KioskOutcomeStatus };
+    if (decision.status !== 'approved' && decision.status !== 'delivered') {
+      return { ...claimed, status: decision.status as KioskOutcomeStatus, ...(decision.reason ? { reason: decision.reason } : {}) };
+    }
 
-    // 5. The printer may have changed while the resident looked at the phone: check before
+    // 6. The printer may have changed while the resident looked at the phone: check before
     //    taking the document, so that a known-bad printer never receives it.
     this.setPhase('checking_printer', receiptNumber, issuanceId);
     const ready = await this.printerStatus();
     if (!ready.ready) return this.reportFailed(claimed, `printer not ready: ${ready.message}`, ready.condition);
     if (signal.aborted) return this.abandon(claimed, 'cancelled at the kiosk');
 
-    // 6. Document and job. The buffer lives only inside this block.
+    // 7. Document, job and report, journaled; the journal's loop keeps away while we work.
+    this.journal.claim(issuanceId);
+    try {
+      return await this.printJournaled(claimed, firstEntry(issuanceId, receiptNumber), signal);
+    } finally {
+      this.journal.release(issuanceId);
+    }
+  }
+
+  /** Fetch → print → report, each step journaled first. The buffer lives only inside this method. */
+  private async printJournaled(claimed: Claimed, first: JournalEntry, signal: AbortSignal): Promise<KioskOutcome> {
+    const { receiptNumber, issuanceId } = claimed;
     this.setPhase('fetching_document', receiptNumber, issuanceId);
+    if (!this.journal.record(first)) return this.abandon(claimed, 'the kiosk cannot write its print journal, so it does not print');
+    let entry = first;
     let pdf: Buffer | null = null;
-    let jobId: number | undefined;
+    let failure: PrintFailure | null = null;
+    let verdict: Verdict;
     try {
       try {
         pdf = await this.withRetries(() => this.server.document(issuanceId));
       } catch (e) {
-        if (e instanceof ContractError && e.code === 'invalid_state') return { ...claimed, status: await this.currentStatus(issuanceId, 'error'), error: e.message };
+        // Nothing was handed out: the server ended the attempt itself (refused at delivery, or timed out).
+        if (isRefusal(e)) {
+          this.journal.forget(issuanceId);
+          return { ...claimed, ...refusedOutcome(e) };
+        }
+        if (e instanceof ContractError && e.code === 'invalid_state') {
+          this.journal.forget(issuanceId);
+          return { ...claimed, status: await this.currentStatus(issuanceId, 'error'), error: e.message };
+        }
         return this.abandon(claimed, `could not fetch the certificate: ${(e as Error).message}`, e);
       }
-      if (signal.aborted) return this.abandon(claimed, 'cancelled at the kiosk');
-      this.setPhase('printing', receiptNumber, issuanceId);
-      try {
-        const r = await this.printer.print(pdf, {
-          jobName: `certificate-${issuanceId.slice(0, 8)}`,
-          timeoutMs: this.opts.printTimeoutMs,
-          faultToleranceMs: this.opts.printerFaultToleranceMs,
-          pollIntervalMs: this.opts.jobPollIntervalMs,
-          signal,
-          onProgress: (job, printer) => {
-            jobId = job.jobId;
-            this.emitProgress({ kind: 'job', job, printer });
-          },
-        });
-        jobId = r.jobId;
-      } catch (e) {
-        const pe = e instanceof PrinterError ? e : null;
-        jobId = pe?.jobId ?? jobId;
-        const withJob = { ...claimed, ...(jobId !== undefined ? { jobId } : {}) };
-        if (pe?.code === 'job_cancelled') return this.abandon(withJob, 'cancelled at the kiosk while printing (job canceled)');
-        return this.reportFailed(withJob, (e as Error).message, pe?.details.condition);
+      entry = advance(entry, { phase: 'submitting' });
+      if (signal.aborted) {
+        verdict = { kind: 'failed', detail: 'cancelled at the kiosk before printing' };
+        failure = { error: new PrinterError('job_cancelled', 'cancelled at the kiosk before printing') };
+      } else if (!this.journal.record(entry)) {
+        verdict = { kind: 'failed', detail: 'the kiosk could not write its print journal, so it did not send the print job' };
+      } else {
+        this.setPhase('printing', receiptNumber, issuanceId);
+        try {
+          const r = await this.printer.print(pdf, {
+            jobName: entry.jobName,
+            timeoutMs: this.opts.printTimeoutMs,
+            faultToleranceMs: this.opts.printerFaultToleranceMs,
+            pollIntervalMs: this.opts.jobPollIntervalMs,
+            signal,
+            onJob: (jobId) => {
+              entry = advance(entry, { phase: 'printing', jobId });
+              // A failed write is survivable here: the job is found by its name.
+              this.journal.record(entry);
+            },
+            onProgress: (job, printer) => this.emitProgress({ kind: 'job', job, printer }),
+          });
+          verdict = { kind: 'printed', detail: `job ${r.jobId} completed`, jobId: r.jobId };
+        } catch (e) {
+          const pe = e instanceof PrinterError ? e : null;
+          failure = { error: e as Error, ...(pe?.details.condition ? { printer: pe.details.condition } : {}) };
+          verdict = await this.verdictAfter(entry, e);
+        }
       }
     } finally {
       pdf?.fill(0);
     }
+    return this.conclude(claimed, entry, verdict, failure);
+  }
 
-    // 7. Tell the server; only now does the receipt count as printed.
-    const printed = { ...claimed, ...(jobId !== undefined ? { jobId } : {}) };
-    this.setPhase('reporting', receiptNumber, issuanceId);
-    try {
-      const status = await this.withRetries(() => this.server.result(issuanceId, 'printed'));
-      this.emitProgress({ kind: 'issuance-status', issuanceId, status });
-      return { ...printed, status: status as KioskOutcomeStatus };
-    } catch (e) {
-      // The paper is out but the server ended the attempt first (its print timeout): say what it became.
-      if (e instanceof ContractError && e.code === 'invalid_state') {
-        const status = await this.currentStatus(issuanceId, 'error');
-        return { ...printed, status, error: `printed, but the server had already ended the issuance (${status})` };
-      }
-      // Printed but not recorded (the server's print timeout will expire the attempt).
-      return { ...printed, status: e instanceof NetworkError ? 'server_unreachable' : 'error', error: `printed, but the server was not told: ${(e as Error).message}` };
+  /** What a failed print means: the printer's word on the job, unless no job can exist. */
+  private async verdictAfter(entry: JournalEntry, e: unknown): Promise<Verdict> {
+    const message = (e as Error).message;
+    const pe = e instanceof PrinterError ? e : null;
+    // No job id yet, and the Print-Job never reached the printer or the printer answered it with an error: no job exists.
+    if (entry.phase === 'submitting' && pe && (pe.code === 'job_cancelled' || pe.details.notSent || pe.details.ippStatus !== undefined)) return { kind: 'failed', detail: message };
+    // The kiosk may just have cancelled the job: give the cancel as long as a printer fault gets to take effect.
+    const v = await this.journal.judge(entry, { settleMs: this.opts.printerFaultToleranceMs });
+    return v.kind === 'failed' ? { ...v, detail: message } : v;
+  }
+
+  /** Journals the verdict and tells the server; the outcome says what the resident and the clerk should know. */
+  private async conclude(claimed: Claimed, entry: JournalEntry, verdict: Verdict, failure: PrintFailure | null): Promise<KioskOutcome> {
+    const jobId = ('jobId' in verdict ? verdict.jobId : undefined) ?? entry.jobId;
+    const withJob = { ...claimed, ...(jobId !== undefined ? { jobId } : {}) };
+    if (verdict.kind === 'unknown' || verdict.kind === 'pending') {
+      if (verdict.kind === 'unknown') this.journal.record(advance(entry, { phase: 'needs_staff', detail: verdict.detail }));
+      // The server keeps the attempt delivered (then outcome_unknown): the receipt cannot print again by mistake.
+      return { ...withJob, status: 'outcome_unknown', error: `${failure ? `${failure.error.message}; ` : ''}${verdict.detail}` };
     }
+    const reporting = advance(entry, { phase: 'reporting', outcome: verdict.kind, detail: verdict.detail, ...(jobId !== undefined ? { jobId } : {}) });
+    // Should this write fail, the entry before it still leads the journal to the same outcome.
+    this.journal.record(reporting);
+    this.setPhase('reporting', claimed.receiptNumber, claimed.issuanceId);
+    if (verdict.kind === 'failed' && failure?.error instanceof PrinterError && failure.error.code === 'job_cancelled') {
+      return this.abandon(withJob, jobId !== undefined ? 'cancelled at the kiosk while printing (job canceled)' : 'cancelled at the kiosk');
+    }
+    const printer = verdict.kind === 'failed' && failure?.printer && failure.printer !== 'ready' ? { printer: failure.printer } : {};
+    const told = await this.journal.report(reporting, this.opts.serverAttempts);
+    if (told.kind === 'recorded') {
+      this.emitProgress({ kind: 'issuance-status', issuanceId: claimed.issuanceId, status: told.status });
+      return { ...withJob, status: told.status as KioskOutcomeStatus, ...(verdict.kind === 'failed' ? { error: verdict.detail, ...printer } : {}) };
+    }
+    if (told.kind === 'ended') {
+      const status = (told.status ?? 'error') as KioskOutcomeStatus;
+      const said = verdict.kind === 'printed' ? 'printed' : 'not printed';
+      return { ...withJob, status, error: `${said}, but the server had already ended the issuance (${told.status ?? 'unknown to it'})`, ...printer };
+    }
+    // The journal keeps the outcome and tells the server once it can be reached.
+    if (verdict.kind === 'printed') return { ...withJob, status: 'printed_unreported', error: `printed; the server has not been told yet (the kiosk keeps trying): ${told.error}` };
+    return { ...withJob, status: 'server_unreachable', error: `${verdict.detail}; the server has not been told yet (the kiosk keeps trying): ${told.error}`, ...printer };
   }
 
   private startFailure(e: unknown): Omit<KioskOutcome, 'receiptNumber'> {
+    if (isRefusal(e)) return refusedOutcome(e);
     if (e instanceof ContractError) {
       const status = START_ERRORS[e.code] ?? 'error';
       return { status, error: status === 'error' ? `${e.code}: ${e.message}` : e.message, ...(e.retryAfterSeconds !== undefined ? { retryAfterSeconds: e.retryAfterSeconds } : {}) };
@@ -317,13 +430,13 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
       const left = deadline - Date.now();
       if (left <= 0) return { kind: 'timeout' };
       try {
-        const status = await this.server.status(issuanceId, Math.min(this.opts.longPollMs, left), seen, signal);
+        const { status, reason } = await this.server.issuance(issuanceId, Math.min(this.opts.longPollMs, left), seen, signal);
         failures = 0;
         if (status !== seen) {
           seen = status;
           this.emitProgress({ kind: 'issuance-status', issuanceId, status });
         }
-        if (status === 'approved' || status === 'delivered' || FINAL_ISSUANCE_STATUSES.includes(status)) return { kind: 'status', status };
+        if (status === 'approved' || status === 'delivered' || FINAL_ISSUANCE_STATUSES.includes(status)) return { kind: 'status', status, ...(reason ? { reason } : {}) };
       } catch (e) {
         if (signal.aborted) return { kind: 'cancelled' };
         // A dropped long-poll is normal on a store network; the deadline still bounds the wait.
@@ -349,35 +462,43 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
   /** The server's view of an issuance, for when a call was refused with invalid_state. */
   private async currentStatus(issuanceId: string, fallback: KioskOutcomeStatus): Promise<KioskOutcomeStatus> {
     try {
-      const status = await this.server.status(issuanceId, 0);
-      return FINAL_ISSUANCE_STATUSES.includes(status) ? (status as KioskOutcomeStatus) : fallback;
+      const { status } = await this.server.issuance(issuanceId, 0);
+      return FINAL_ISSUANCE_STATUSES.includes(status) || status === 'outcome_unknown' ? (status as KioskOutcomeStatus) : fallback;
     } catch {
       return fallback;
     }
   }
 
-  private async reportFailed(claimed: Omit<KioskOutcome, 'status'>, detail: string, condition?: PrinterCondition): Promise<KioskOutcome> {
+  /** Reports a failure found before the document was fetched (nothing to journal: nothing can have printed). */
+  private async reportFailed(claimed: Claimed, detail: string, condition?: PrinterCondition): Promise<KioskOutcome> {
     this.setPhase('reporting', claimed.receiptNumber, claimed.issuanceId);
     const extra = { error: detail, ...(condition && condition !== 'ready' ? { printer: condition } : {}) };
     try {
-      const status = await this.withRetries(() => this.server.result(claimed.issuanceId!, 'failed', detail));
-      this.emitProgress({ kind: 'issuance-status', issuanceId: claimed.issuanceId!, status });
+      const status = await this.withRetries(() => this.server.result(claimed.issuanceId, 'failed', detail));
+      this.emitProgress({ kind: 'issuance-status', issuanceId: claimed.issuanceId, status });
       return { ...claimed, status: status as KioskOutcomeStatus, ...extra };
     } catch (e) {
-      if (e instanceof ContractError && e.code === 'invalid_state') return { ...claimed, status: await this.currentStatus(claimed.issuanceId!, 'error'), ...extra };
+      if (e instanceof ContractError && e.code === 'invalid_state') return { ...claimed, status: await this.currentStatus(claimed.issuanceId, 'error'), ...extra };
       return { ...claimed, status: e instanceof NetworkError ? 'server_unreachable' : 'error', error: `${detail}; the server was not told: ${(e as Error).message}` };
     }
   }
 
-  private async abandon(claimed: Omit<KioskOutcome, 'status'>, why: string, cause?: unknown): Promise<KioskOutcome> {
+  /** Gives the attempt up on the server; its journal entry (if any) goes once the server has it ended. */
+  private async abandon(claimed: Claimed & { jobId?: number }, why: string, cause?: unknown): Promise<KioskOutcome> {
     this.setPhase('abandoning', claimed.receiptNumber, claimed.issuanceId);
     try {
-      const status = await this.withRetries(() => this.server.abandon(claimed.issuanceId!));
-      this.emitProgress({ kind: 'issuance-status', issuanceId: claimed.issuanceId!, status });
+      const status = await this.withRetries(() => this.server.abandon(claimed.issuanceId));
+      this.journal.forget(claimed.issuanceId);
+      this.emitProgress({ kind: 'issuance-status', issuanceId: claimed.issuanceId, status });
       return { ...claimed, status: status as KioskOutcomeStatus, error: why };
     } catch (e) {
       // The attempt ended on the server first (declined, expired…): report what it became.
-      if (e instanceof ContractError && e.code === 'invalid_state') return { ...claimed, status: await this.currentStatus(claimed.issuanceId!, 'error'), error: why };
+      if (e instanceof ContractError && e.code === 'invalid_state') {
+        const status = await this.currentStatus(claimed.issuanceId, 'error');
+        // An attempt still open (delivered, outcome_unknown) keeps its entry: the journal reports it.
+        if (FINAL_ISSUANCE_STATUSES.includes(status as IssuanceStatus)) this.journal.forget(claimed.issuanceId);
+        return { ...claimed, status, error: why };
+      }
       const unreachable = e instanceof NetworkError || cause instanceof NetworkError;
       return { ...claimed, status: unreachable ? 'server_unreachable' : 'error', error: `${why}; abandoning failed: ${(e as Error).message}` };
     }

@@ -5,6 +5,7 @@ import type * as Electron from 'electron';
 import { join } from 'node:path';
 import { KioskConfigError, loadKioskConfigFile } from '../host/kiosk-config.ts';
 import { createKioskHost, type KioskHandlers, type KioskHost } from '../host/kiosk-host.ts';
+import { StateDirError } from '../state/state-dir.ts';
 import { guardAllContents, guardSession } from './content-guards.ts';
 import type { ElectronModule } from './electron-api.ts';
 import { isTrustedSender, registerKioskIpc, sendKioskEvent } from './kiosk-ipc-main.ts';
@@ -40,7 +41,7 @@ function configErrorHandlers(error: KioskConfigError): KioskHandlers {
   const fail = () => {
     throw error;
   };
-  return { 'kiosk.info': fail, 'kiosk.issue': fail, 'kiosk.cancel': fail, 'printer.status': fail, 'kiosk.adminExit': fail };
+  return { 'kiosk.info': fail, 'kiosk.issue': fail, 'kiosk.cancel': fail, 'printer.status': fail, 'kiosk.journal': fail, 'kiosk.adminExit': fail };
 }
 
 /** The configuration file's path: `KIOSK_CONFIG`, else `kiosk-config.json` in userData. */
@@ -87,11 +88,15 @@ export function startKioskApp(electron: ElectronModule, options: KioskAppOptions
     const file = configPath(app, options.env);
     let handlers: KioskHandlers;
     try {
-      host = createKioskHost(loadKioskConfigFile(file), { onAdminExit: () => void exit() });
+      host = createKioskHost(loadKioskConfigFile(file), { onAdminExit: () => void exit(), log });
       handlers = host.handlers;
     } catch (e) {
       const error = e instanceof KioskConfigError ? e : new KioskConfigError(`${file}: ${(e as Error).message}`);
-      const help = new KioskConfigError(`${error.message}. Write ${file} (or point KIOSK_CONFIG at a file) with serverUrl, credentialFile, printerUri and storeName, then restart the kiosk.`);
+      const help = new KioskConfigError(
+        e instanceof StateDirError
+          ? `${e.message} (stateDir in ${file}); then restart the kiosk.`
+          : `${error.message}. Write ${file} (or point KIOSK_CONFIG at a file) with serverUrl, credentialFile, printerUri and storeName, then restart the kiosk.`,
+      );
       log(`configuration: ${help.message}`);
       handlers = configErrorHandlers(help);
     }

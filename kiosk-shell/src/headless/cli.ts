@@ -5,21 +5,33 @@ import { parseArgs } from 'node:util';
 import { IppPrinter } from '../core/ipp-printer.ts';
 import { KioskApi } from '../core/kiosk-api.ts';
 import { KioskSession } from '../core/kiosk-session.ts';
+import { describeReconcile, PrintReconciler } from '../core/print-reconciler.ts';
+import { defaultStateDir, openStateDir, StateDirError } from '../state/state-dir.ts';
 import { runHeadless } from './run-headless.ts';
 
 /** Usage text of `kiosk-shell headless`. */
 export const HEADLESS_USAGE = `Usage: kiosk-shell headless --server URL --credential-file FILE --printer URI [options]
 
 Reads receipt numbers from stdin, one per line, handles them one at a time and writes one JSON
-line per receipt to stdout: {"receiptNumber", "status", "jobId"?, "error"?}. Logs go to stderr.
-Exits 0 after the last line at end of input.
+line per receipt to stdout: {"receiptNumber", "status", "reason"?, "jobId"?, "error"?}. Logs go
+to stderr. Exits 0 after the last line at end of input.
+
+Before the first receipt the kiosk looks at every entry of its print journal (jobs a previous
+run left: it asks the printer what became of them and tells the server), and it keeps settling
+entries in the background; each settled entry is a line too, with "reconciled": true and
+"issuanceId" ("status" is the server's, or "needs_staff" when the printer no longer knows the
+job and staff must settle it on the server).
 
   --server URL                       issuance server base URL (https://… in production)
   --credential-file FILE             file holding this kiosk's credential (from the admin CLI)
   --printer URI                      IPP printer, e.g. ipp://printer.local:631/ipp/print
   --ca FILE                          extra CA certificate(s) (PEM) to trust for the server
+  --state-dir DIR                    the print journal's directory, one kiosk per directory
+                                     (default $XDG_STATE_HOME/kiosk-shell or ~/.local/state/kiosk-shell)
   --decision-timeout-seconds N       wait this long for the applicant's answer (default 150)
   --print-timeout-seconds N          give a print job this long to complete (default 120)
+  --recheck-seconds N                longest wait between two tries of an unsettled journal entry,
+                                     and how often one waiting for staff is checked (default 60)
   -h, --help                         show this help
 `;
 
@@ -38,6 +50,8 @@ export interface HeadlessOptions {
   printerUri: string;
   decisionTimeoutMs: number;
   printTimeoutMs: number;
+  stateDir: string;
+  recheckMs: number;
 }
 
 function seconds(name: string, value: string | undefined, fallback: number): number {
@@ -70,6 +84,8 @@ export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
         ca: { type: 'string' },
         'decision-timeout-seconds': { type: 'string' },
         'print-timeout-seconds': { type: 'string' },
+        'state-dir': { type: 'string' },
+        'recheck-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -105,6 +121,8 @@ export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
     printerUri: values.printer!,
     decisionTimeoutMs: seconds('decision-timeout-seconds', values['decision-timeout-seconds'], 150),
     printTimeoutMs: seconds('print-timeout-seconds', values['print-timeout-seconds'], 120),
+    stateDir: values['state-dir'] || defaultStateDir(),
+    recheckMs: seconds('recheck-seconds', values['recheck-seconds'], 60),
   };
 }
 
@@ -123,13 +141,25 @@ export async function headlessMain(args: string[]): Promise<number> {
     process.stdout.write(HEADLESS_USAGE);
     return 0;
   }
+  let state;
+  try {
+    state = openStateDir(options.stateDir, log);
+  } catch (e) {
+    if (!(e instanceof StateDirError)) throw e;
+    process.stderr.write(`kiosk-shell headless: ${e.message}\n`);
+    return 1;
+  }
   const printer = new IppPrinter(options.printerUri);
-  const session = new KioskSession(new KioskApi(options.endpoint, options.credential), printer, {
+  const server = new KioskApi(options.endpoint, options.credential);
+  const journal = new PrintReconciler(state.journal, server, printer, { printTimeoutMs: options.printTimeoutMs, maxRetryDelayMs: options.recheckMs });
+  journal.on('event', (e) => log(describeReconcile(e)));
+  const session = new KioskSession(server, printer, {
     decisionTimeoutMs: options.decisionTimeoutMs,
     printTimeoutMs: options.printTimeoutMs,
+    journal,
   });
   const initial = await printer.status();
-  log(`server ${options.endpoint.baseUrl}; printer ${options.printerUri}: ${initial.condition} (${initial.message})`);
+  log(`server ${options.endpoint.baseUrl}; printer ${options.printerUri}: ${initial.condition} (${initial.message}); state ${options.stateDir}`);
 
   // SIGINT/SIGTERM: abandon the receipt in progress (so it stays printable elsewhere), then stop.
   const stop = new AbortController();
@@ -142,13 +172,17 @@ export async function headlessMain(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const n = await runHeadless(session, { input: process.stdin, output: process.stdout, log }, stop.signal);
+    const n = await runHeadless(session, { input: process.stdin, output: process.stdout, log }, stop.signal, journal);
     log(`end of input after ${n} receipt(s)`);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     // After a stop stdin is still open and would keep the process alive.
     process.stdin.destroy();
+    await journal.stop();
+    const left = journal.entries().length;
+    if (left > 0) log(`${left} journal entr${left === 1 ? 'y' : 'ies'} left in ${options.stateDir} for the next start`);
+    state.release();
   }
   return signalled ? 128 + (signalled === 'SIGINT' ? 2 : 15) : 0;
 }

@@ -2,14 +2,22 @@
 // back-offices, monitoring probes and end-to-end tests; same core as the touch UI.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import type { IssuanceStatus } from '@cert/common';
 import type { KioskOutcome, KioskProgress, KioskSession } from '../core/kiosk-session.ts';
+import type { PrintReconciler, ReconcileEvent } from '../core/print-reconciler.ts';
 
 /** One line of headless output (additions keep these field names). */
 export interface HeadlessResult {
   receiptNumber: string;
-  status: KioskOutcome['status'];
+  /** The outcome; on a journal line the server's status of the issuance, or `needs_staff`. */
+  status: KioskOutcome['status'] | IssuanceStatus | 'needs_staff';
+  /** For `refused`: the refusal code. */
+  reason?: string;
   jobId?: number;
   error?: string;
+  /** Journal lines only: the issuance a previous run left unsettled. */
+  issuanceId?: string;
+  reconciled?: true;
 }
 
 /** Where headless mode reads, writes and logs. */
@@ -24,9 +32,27 @@ export function headlessResult(o: KioskOutcome): HeadlessResult {
   return {
     receiptNumber: o.receiptNumber,
     status: o.status,
+    ...(o.reason !== undefined ? { reason: o.reason } : {}),
     ...(o.jobId !== undefined ? { jobId: o.jobId } : {}),
     ...(o.error !== undefined ? { error: o.error } : {}),
   };
+}
+
+/** The output line of a journal entry that got settled (or now needs staff); null for events that settle nothing. */
+export function reconciledResult(e: ReconcileEvent): HeadlessResult | null {
+  if (e.kind === 'waiting' || e.kind === 'watching' || e.kind === 'journal-error') return null;
+  const { receiptNumber, issuanceId, jobId } = e.entry;
+  const line = { receiptNumber, issuanceId, ...(jobId !== undefined ? { jobId } : {}), reconciled: true as const };
+  switch (e.kind) {
+    case 'reported':
+      return { ...line, status: e.status, ...(e.entry.outcome === 'failed' ? { error: e.entry.detail } : {}) };
+    case 'ended':
+      return { ...line, status: e.status ?? 'error', error: `the printer says ${e.entry.outcome}, but the server had already ended the issuance (${e.status ?? 'unknown to it'})` };
+    case 'needs-staff':
+      return { ...line, status: 'needs_staff', error: e.why };
+    case 'settled':
+      return { ...line, status: e.status, error: 'settled on the server by staff' };
+  }
 }
 
 /** A log line for a progress event (stderr; never the document, never more than the receipt number). */
@@ -52,17 +78,34 @@ export function maskReceipt(input: string): string {
   return input.length <= 4 ? '****' : `…${input.slice(-4)}`;
 }
 
+function writeLine(output: Writable, result: HeadlessResult): Promise<void> {
+  return new Promise<void>((resolve, reject) => output.write(`${JSON.stringify(result)}\n`, (e) => (e ? reject(e) : resolve())));
+}
+
 /**
  * Reads receipt numbers until EOF and handles them one at a time; blank lines and `#` comments
  * are skipped. Resolves with the number of outcomes written once the last one is out.
- * `stop` (e.g. on SIGTERM) cancels the current receipt and ends after its outcome.
+ * `stop` (e.g. on SIGTERM) cancels the current receipt and ends after its outcome. With a
+ * `journal`, its loop is started and its first pass done before the first receipt is read;
+ * every entry it settles is a line of its own (`reconciled: true`).
  */
-export async function runHeadless(session: KioskSession, io: HeadlessIo, stop?: AbortSignal): Promise<number> {
+export async function runHeadless(session: KioskSession, io: HeadlessIo, stop?: AbortSignal, journal?: PrintReconciler): Promise<number> {
   const onProgress = (p: KioskProgress) => {
     const line = describeProgress(p);
     if (line) io.log(line);
   };
+  const onJournal = (e: ReconcileEvent) => {
+    const result = reconciledResult(e);
+    if (result) writeLine(io.output, result).catch((err: unknown) => io.log(`cannot write a journal line: ${(err as Error).message}`));
+  };
   session.on('progress', onProgress);
+  journal?.on('event', onJournal);
+  if (journal) {
+    journal.start();
+    // Every entry a previous run left is looked at before the first receipt (a job still held
+    // by the printer then makes each receipt wait, within its bound: see KioskSession).
+    await journal.whenFirstPassDone(stop);
+  }
   // An explicit queue rather than `for await` over readline: a stop must end the wait for the
   // next line even though stdin is still open.
   const queue: string[] = [];
@@ -100,12 +143,13 @@ export async function runHeadless(session: KioskSession, io: HeadlessIo, stop?: 
       const started = performance.now();
       const outcome = await session.issue(line);
       io.log(`receipt ${count + 1} done in ${Math.round(performance.now() - started)} ms`);
-      await new Promise<void>((resolve, reject) => io.output.write(`${JSON.stringify(headlessResult(outcome))}\n`, (e) => (e ? reject(e) : resolve())));
+      await writeLine(io.output, headlessResult(outcome));
       count++;
     }
   } finally {
     lines.close();
     session.off('progress', onProgress);
+    journal?.off('event', onJournal);
     stop?.removeEventListener('abort', onStop);
   }
   return count;

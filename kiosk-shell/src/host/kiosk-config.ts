@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { KioskSessionOptions } from '../core/kiosk-session.ts';
+import type { PrintReconcilerOptions } from '../core/print-reconciler.ts';
+import { defaultStateDir } from '../state/state-dir.ts';
 
 const urlWithProtocol = (what: string, protocols: string[]) =>
   z.string().refine(
@@ -32,6 +34,8 @@ export const kioskConfigSchema = z.strictObject({
   inactivitySeconds: z.number().min(5).max(3600).default(90),
   decisionTimeoutSeconds: z.number().min(5).max(3600).default(150),
   printTimeoutSeconds: z.number().min(5).max(3600).default(120),
+  /** Where the print journal lives (one kiosk per directory); default `$XDG_STATE_HOME/kiosk-shell` or `~/.local/state/kiosk-shell`. */
+  stateDir: z.string().min(1).optional(),
 });
 /** The configuration as written by a technician. */
 export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
@@ -54,8 +58,12 @@ export interface KioskHostConfig {
   decisionTimeoutMs: number;
   printTimeoutMs: number;
   adminCode: string | null;
+  /** The state directory (print journal). */
+  stateDir: string;
   /** Finer session limits (tests shorten the polling). */
-  session?: KioskSessionOptions;
+  session?: Omit<KioskSessionOptions, 'journal'>;
+  /** Finer journal limits (tests shorten the retries). */
+  recovery?: PrintReconcilerOptions;
 }
 
 /** The configuration is missing or wrong; the message says where and what. */
@@ -100,6 +108,7 @@ export function resolveKioskConfig(raw: unknown, source: string, baseDir: string
     decisionTimeoutMs: Math.round(c.decisionTimeoutSeconds * 1000),
     printTimeoutMs: Math.round(c.printTimeoutSeconds * 1000),
     adminCode: c.adminCode ?? null,
+    stateDir: c.stateDir ? path(c.stateDir) : defaultStateDir(),
   };
 }
 

@@ -4,6 +4,8 @@ import { kioskChannels, type ChannelHandlers, type IpcError, type kioskEvents } 
 import { IppPrinter, type KioskPrinter } from '../core/ipp-printer.ts';
 import { KioskApi } from '../core/kiosk-api.ts';
 import { KioskBusyError, KioskSession, type KioskOutcome, type KioskProgress, type KioskServer } from '../core/kiosk-session.ts';
+import { describeReconcile, PrintReconciler } from '../core/print-reconciler.ts';
+import { openStateDir, StateDirError } from '../state/state-dir.ts';
 import { AdminExitError, AdminGate } from './admin-gate.ts';
 import { KioskConfigError, type KioskHostConfig } from './kiosk-config.ts';
 
@@ -18,7 +20,7 @@ export interface KioskHost {
   handlers: KioskHandlers;
   /** Forwards the session's progress through `emit`; returns an unhook function. */
   subscribe(emit: KioskEmit): () => void;
-  /** Cancels a running issuance (abandoning it on the server, so the receipt stays printable) and waits for its end. */
+  /** Cancels a running issuance (abandoning it on the server, so the receipt stays printable), waits for its end, stops the journal and releases the state directory. */
   close(): Promise<void>;
 }
 
@@ -30,20 +32,40 @@ export interface KioskHostDeps {
   printer?: KioskPrinter;
   /** Replaces the HTTP client of the issuance server. */
   server?: KioskServer;
+  /** Where the journal's findings go (staff read them there). */
+  log?: (line: string) => void;
 }
 
 // How long close() waits for the abandon call of a cancelled issuance (its retries included).
 const CLOSE_WAIT_MS = 15_000;
 
-/** Builds the session, printer and handlers from a configuration. */
+/**
+ * Builds the session, printer, journal and handlers from a configuration; the journal's first
+ * pass starts at once (new receipts wait for it). Throws {@link StateDirError} when the state
+ * directory cannot be used.
+ */
 export function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {}): KioskHost {
-  const printer = deps.printer ?? new IppPrinter(config.printerUri);
+  const ipp = new IppPrinter(config.printerUri);
+  const printer = deps.printer ?? ipp;
   const server = deps.server ?? new KioskApi(config.endpoint, config.credential);
+  const log = deps.log ?? (() => {});
+  const state = openStateDir(config.stateDir, log);
+  // The journal always asks the configured printer itself: it must see the jobs as they really are.
+  const journal = new PrintReconciler(state.journal, server, ipp, {
+    printTimeoutMs: config.printTimeoutMs,
+    ...(config.session?.printerFaultToleranceMs !== undefined ? { faultToleranceMs: config.session.printerFaultToleranceMs } : {}),
+    ...(config.session?.jobPollIntervalMs !== undefined ? { pollIntervalMs: config.session.jobPollIntervalMs } : {}),
+    ...(config.session?.retryDelayMs !== undefined ? { retryDelayMs: config.session.retryDelayMs } : {}),
+    ...config.recovery,
+  });
+  journal.on('event', (e) => log(describeReconcile(e)));
   const session = new KioskSession(server, printer, {
     decisionTimeoutMs: config.decisionTimeoutMs,
     printTimeoutMs: config.printTimeoutMs,
     ...config.session,
+    journal,
   });
+  journal.start();
   const gate = new AdminGate(deps.onAdminExit ? config.adminCode : null);
   let running: Promise<KioskOutcome> | null = null;
 
@@ -68,6 +90,7 @@ export function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {
       return null;
     },
     'printer.status': () => printer.status(),
+    'kiosk.journal': () => journal.view(),
     'kiosk.adminExit': (code) => {
       gate.check(code);
       // After the reply is on its way: the renderer shows "closing" before the shell goes.
@@ -85,10 +108,13 @@ export function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {
     },
     async close() {
       session.cancel();
-      if (!running) return;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([running.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
-      clearTimeout(timer);
+      if (running) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([running.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+        clearTimeout(timer);
+      }
+      await journal.stop();
+      state.release();
     },
   };
 }
@@ -97,6 +123,6 @@ export function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {
 export function kioskIpcError(err: unknown): IpcError {
   if (err instanceof KioskBusyError) return { code: 'kiosk_busy', message: err.message };
   if (err instanceof AdminExitError) return { code: err.code, message: err.message, ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}) };
-  if (err instanceof KioskConfigError) return { code: 'config_invalid', message: err.message };
+  if (err instanceof KioskConfigError || err instanceof StateDirError) return { code: 'config_invalid', message: err.message };
   return { code: 'internal_error', message: err instanceof Error ? err.message : String(err) };
 }

@@ -35,17 +35,25 @@ export async function startKioskWebHost(options: KioskWebHostOptions): Promise<K
   if (!existsSync(join(staticDir, 'index.html')) || !existsSync(join(staticDir, 'app.js'))) {
     throw new Error(`the kiosk renderer is not built (no index.html and app.js in ${staticDir}): run "npm run build" first`);
   }
+  // `options.log` takes the journal's findings too.
   const host = createKioskHost(options, options);
-  const web = await startWebHost({
-    channels: kioskChannels,
-    events: kioskEvents,
-    handlers: host.handlers,
-    subscribe: host.subscribe,
-    staticDir,
-    toIpcError: kioskIpcError,
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    ...(options.log ? { log: options.log } : {}),
-  });
+  let web: Awaited<ReturnType<typeof startWebHost>>;
+  try {
+    web = await startWebHost({
+      channels: kioskChannels,
+      events: kioskEvents,
+      handlers: host.handlers,
+      subscribe: host.subscribe,
+      staticDir,
+      toIpcError: kioskIpcError,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  } catch (e) {
+    // The state directory stays free for the next try.
+    await host.close();
+    throw e;
+  }
   return {
     url: web.url,
     async close() {

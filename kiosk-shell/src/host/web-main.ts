@@ -36,6 +36,8 @@ Chromium, e.g. chromium --kiosk <url>). Stops on SIGINT/SIGTERM or after an admi
   --inactivity-seconds N           back to the start screen after N idle seconds (default 90)
   --decision-timeout-seconds N     wait this long for the applicant's answer (default 150)
   --print-timeout-seconds N        give a print job this long to complete (default 120)
+  --state-dir DIR                  the print journal's directory, one kiosk per directory
+                                   (default $XDG_STATE_HOME/kiosk-shell or ~/.local/state/kiosk-shell)
   --url-file FILE                  also write the URL to FILE (mode 0600), for a browser launcher
   -h, --help                       show this help
 `;
@@ -80,6 +82,7 @@ export function parseWebArgs(args: string[]): WebMainOptions | null {
         'inactivity-seconds': { type: 'string' },
         'decision-timeout-seconds': { type: 'string' },
         'print-timeout-seconds': { type: 'string' },
+        'state-dir': { type: 'string' },
         'url-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -114,6 +117,7 @@ export function parseWebArgs(args: string[]): WebMainOptions | null {
     inactivitySeconds: seconds('inactivity-seconds', values['inactivity-seconds']),
     decisionTimeoutSeconds: seconds('decision-timeout-seconds', values['decision-timeout-seconds']),
     printTimeoutSeconds: seconds('print-timeout-seconds', values['print-timeout-seconds']),
+    stateDir: values['state-dir'],
   };
   let config;
   try {

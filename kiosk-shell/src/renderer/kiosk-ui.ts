@@ -146,6 +146,11 @@ export class KioskUi {
         },
       }),
     );
+    // Staff see here what the journal could not settle by itself (job names only).
+    void this.api.invoke['kiosk.journal']().then(
+      (j) => j.staffChecks.length > 0 && view.notice(this.t.adminJournal(j.staffChecks.length), j.staffChecks.map((c) => c.jobName)),
+      () => undefined,
+    );
   }
 
   private resultActions(receipt: string): ResultActions {
@@ -153,7 +158,8 @@ export class KioskUi {
   }
 
   private showOutcome(outcome: KioskOutcomeView, receipt: string): void {
-    if (outcome.status === 'printed') this.show(doneView(this.ctx, { finish: () => this.goStart(true) }));
+    // The paper is out either way; telling the server is the journal's job, not the resident's.
+    if (outcome.status === 'printed' || outcome.status === 'printed_unreported') this.show(doneView(this.ctx, { finish: () => this.goStart(true) }));
     else this.show(resultView(this.ctx, outcomeResult(outcome, this.t, this.resultActions(receipt))));
   }
 

@@ -1,8 +1,19 @@
 // What the resident reads when a receipt did not print: one screen per cause, each saying what
 // happened, whether the application is still there, and what to do next.
-import type { IpcError, KioskOutcomeView } from '@cert/common';
+import { isRefusalCode, type IpcError, type KioskOutcomeView } from '@cert/common';
 import type { KioskStrings } from '@cert/common/i18n';
-import type { ResultSpec } from './screens.ts';
+
+/** A result screen's content (plain data: this module needs no DOM, so it can be checked without a browser). */
+export interface ResultSpec {
+  /** The screen's kind, for tests and styling (`wrong-receipt`, `printer`…). */
+  kind: string;
+  tone: 'error' | 'warning' | 'info';
+  heading: string;
+  paragraphs: string[];
+  /** A technical line for the clerk. */
+  staffDetail?: string;
+  actions: { label: string; run: () => void; primary?: boolean; id: string }[];
+}
 
 /** The ways on from a result screen. */
 export interface ResultActions {
@@ -26,6 +37,14 @@ export function outcomeResult(outcome: KioskOutcomeView, t: KioskStrings, a: Res
       return { kind: 'wrong-receipt', tone: 'error', heading: t.wrongReceiptHeading, paragraphs: [t.wrongReceiptBody], actions: [primary({ label: t.enterAgain, run: a.reenter, id: 'reenter' }), restart] };
     case 'declined':
       return { kind: 'declined', tone: 'info', heading: t.declinedHeading, paragraphs: [t.declinedBody], actions: [primary(restart), retry] };
+    // The reason in plain words, and no staff line: the server's text may quote the record (a
+    // character of a name), and anyone near the screen can read it. Retrying would be refused again.
+    case 'refused': {
+      const why = outcome.reason !== undefined && isRefusalCode(outcome.reason) ? t.refusalReasons[outcome.reason] : t.refusalGeneric;
+      return { kind: 'refused', tone: 'info', heading: t.refusedHeading, paragraphs: [why, t.refusedBody], actions: [primary(restart)] };
+    }
+    case 'outcome_unknown':
+      return { kind: 'outcome-unknown', tone: 'warning', heading: t.unknownHeading, paragraphs: [t.unknownBody], ...staff, actions: [primary(restart)] };
     // `abandoned`/`cancelled` reach here only when the kiosk itself gave up waiting.
     case 'expired':
     case 'abandoned':
@@ -44,8 +63,9 @@ export function outcomeResult(outcome: KioskOutcomeView, t: KioskStrings, a: Res
       return { kind: 'rate-limited', tone: 'warning', heading: t.rateHeading, paragraphs: [t.rateBody(outcome.retryAfterSeconds === undefined ? null : Math.ceil(outcome.retryAfterSeconds))], actions: [primary(restart)] };
     case 'kiosk_unauthorized':
       return { kind: 'out-of-service', tone: 'error', heading: t.outOfServiceHeading, paragraphs: [t.outOfServiceBody], ...staff, actions: [primary(restart)] };
-    // `printed` gets the done screen before this is asked; it is here to keep the switch exhaustive.
+    // `printed` (also when the server is told later) gets the done screen before this is asked; it is here to keep the switch exhaustive.
     case 'printed':
+    case 'printed_unreported':
     case 'error':
       return { kind: 'error', tone: 'error', heading: t.errorHeading, paragraphs: [t.errorBody], ...staff, actions: [primary(retry), restart] };
   }

@@ -6,6 +6,7 @@ import { KIOSK_LANGUAGES, KIOSK_LANGUAGE_TAGS, KIOSK_STRINGS, type KioskLanguage
 import { append, button, h, uid, type Child } from './dom.ts';
 import type { IdleRule } from './idle-policy.ts';
 import { keypad } from './keypad.ts';
+import type { ResultSpec } from './outcome-results.ts';
 import { displayGroups, entryState, pushDigit } from './receipt-entry.ts';
 
 /** What every screen is built with. */
@@ -223,18 +224,6 @@ export function doneView(ctx: ScreenContext, actions: { finish(): void }): View 
   return { el, heading: h1, idle: IDLE, acceptsReceipt: true };
 }
 
-/** A result screen's content. */
-export interface ResultSpec {
-  /** The screen's kind, for tests and styling (`wrong-receipt`, `printer`…). */
-  kind: string;
-  tone: 'error' | 'warning' | 'info';
-  heading: string;
-  paragraphs: string[];
-  /** A technical line for the clerk. */
-  staffDetail?: string;
-  actions: { label: string; run: () => void; primary?: boolean; id: string }[];
-}
-
 /** An outcome that did not print, or any other ending: what happened and what to do now. */
 export function resultView(ctx: ScreenContext, spec: ResultSpec): View {
   const h1 = heading(spec.heading);
@@ -264,8 +253,8 @@ export function messageView(tone: 'error' | 'info', heading1: string, paragraphs
   return { el, heading: h1, idle: BUSY, acceptsReceipt: false };
 }
 
-/** Staff only: the admin code that closes the shell (digits masked). */
-export function adminView(ctx: ScreenContext, actions: { submit(code: string): void; back(): void }): View & { error(text: string): void; clear(): void } {
+/** Staff only: the admin code that closes the shell (digits masked), and what the print journal needs staff for. */
+export function adminView(ctx: ScreenContext, actions: { submit(code: string): void; back(): void }): View & { error(text: string): void; clear(): void; notice(text: string, items: string[]): void } {
   const { t } = ctx;
   let code = '';
   const h1 = heading(t.adminHeading);
@@ -274,6 +263,8 @@ export function adminView(ctx: ScreenContext, actions: { submit(code: string): v
   const count = h('span', { class: 'sr-only' });
   const shown = h('div', { class: 'receipt-display code-display', attrs: { role: 'group', 'aria-labelledby': labelId } }, dots, count);
   const message = h('p', { class: 'entry-hint', attrs: { role: 'status' } });
+  const journal = h('div', { class: 'staff-detail journal-notice', attrs: { 'data-journal': '' } });
+  journal.hidden = true;
   const submit = button(t.adminExit, () => code.length >= 6 && actions.submit(code), { kind: 'primary', attrs: { 'data-action': 'admin-exit' } });
   const set = (c: string) => {
     code = c.slice(0, 12);
@@ -286,7 +277,7 @@ export function adminView(ctx: ScreenContext, actions: { submit(code: string): v
   const el = h(
     'section',
     { class: 'screen screen-entry' },
-    h('div', { class: 'col-main' }, h1, h('p', { class: 'lead' }, t.adminBody), h('p', { id: labelId, class: 'label' }, t.adminCodeLabel), shown, message, h('div', { class: 'actions' }, button(t.back, actions.back, { attrs: { 'data-action': 'back' } }), submit)),
+    h('div', { class: 'col-main' }, h1, journal, h('p', { class: 'lead' }, t.adminBody), h('p', { id: labelId, class: 'label' }, t.adminCodeLabel), shown, message, h('div', { class: 'actions' }, button(t.back, actions.back, { attrs: { 'data-action': 'back' } }), submit)),
     h('div', { class: 'col-side' }, keypad(t, { digit: (d) => set(code + d), remove: () => set(code.slice(0, -1)), clear: () => set('') })),
   );
   return {
@@ -299,6 +290,10 @@ export function adminView(ctx: ScreenContext, actions: { submit(code: string): v
       message.textContent = text;
     },
     clear: () => set(''),
+    notice: (text, items) => {
+      journal.replaceChildren(h('p', {}, text), h('ul', {}, ...items.map((i) => h('li', { lang: 'en' }, i))));
+      journal.hidden = false;
+    },
     key(e) {
       if (isDigitKey(e)) set(code + e.key);
       else if (e.key === 'Backspace') set(code.slice(0, -1));

@@ -41,11 +41,16 @@ describe('kiosk-shell headless', function () {
       child.stdin!.end(input);
     });
 
+  const stateHome = process.env['XDG_STATE_HOME'];
   before(() => {
     work = mkdtempSync(join(tmpdir(), 'kiosk-headless-'));
+    // The kiosks started here keep their default state directory (print journal) under `work`, not in the home directory.
+    process.env['XDG_STATE_HOME'] = join(work, 'state');
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    if (stateHome === undefined) delete process.env['XDG_STATE_HOME'];
+    else process.env['XDG_STATE_HOME'] = stateHome;
     rmSync(work, { recursive: true, force: true });
   });
 

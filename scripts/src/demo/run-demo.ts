@@ -127,6 +127,7 @@ async function runWebMode(): Promise<void> {
     decisionTimeoutMs: 150_000,
     printTimeoutMs: 120_000,
     adminCode: null,
+    stateDir: join(rig.work, 'kiosk-state'),
   });
   console.log('');
   console.log(`applicant UI : ${applicantUi.url}`);

@@ -124,15 +124,31 @@ function httpGet(url: string): Promise<number> {
   });
 }
 
+/**
+ * Signals a child and, when it leads a process group of its own (ippeveprinter), the whole
+ * group: the print command of a job still running (a `delay:` sleep) would outlive the printer.
+ */
+function signal(child: ChildProcess, sig: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined && child.spawnargs[0] === 'ippeveprinter') {
+      process.kill(-child.pid, sig);
+      return;
+    }
+  } catch {
+    // The group is gone already; the child itself is signalled below.
+  }
+  child.kill(sig);
+}
+
 function stopChild(child: ChildProcess, timeoutMs = 3000): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const t = setTimeout(() => signal(child, 'SIGKILL'), timeoutMs);
     child.once('exit', () => {
       clearTimeout(t);
       resolve();
     });
-    child.kill('SIGTERM');
+    signal(child, 'SIGTERM');
   });
 }
 
@@ -208,7 +224,7 @@ export async function startVirtualPrinter(options: VirtualPrinterOptions = {}): 
   const children: ChildProcess[] = [];
   // A test runner that dies must not leave daemons behind.
   const killAll = () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) signal(c, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killAll);
@@ -231,7 +247,8 @@ export async function startVirtualPrinter(options: VirtualPrinterOptions = {}): 
       const child = spawn(
         'ippeveprinter',
         ['-r', 'off', '-n', 'localhost', '-p', String(port), '-f', 'application/pdf', '-k', '-d', spoolDir, '-c', commandFile, name],
-        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+        // A process group of its own, so that stopping it also stops the print command of a running job.
+        { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
       );
       children.push(child);
       const append = (d: Buffer) => {

@@ -2,6 +2,7 @@
 import { formatReceiptNumber, type StoredReceipt } from '@cert/common';
 import type { AppContext, ScreenFactory } from '../context.ts';
 import { h, whileBusy } from '../dom.ts';
+import { refusalText } from '../i18n.ts';
 
 /** Asks before cancelling (a cancelled receipt can never be printed); the list then shows the result. */
 function confirmCancel(app: AppContext, receipt: StoredReceipt, opener: HTMLElement, screen: HTMLElement): void {
@@ -88,7 +89,13 @@ export const receiptsScreen: ScreenFactory = (app) => {
       h('td', {}, app.certificateName(r.certificateType)),
       h('td', { class: 'num' }, String(r.copies)),
       h('td', { class: 'num' }, i18n.yen(r.fee)),
-      h('td', {}, h('span', { class: `badge status-${r.status}` }, t.statuses[r.status])),
+      h(
+        'td',
+        {},
+        h('span', { class: `badge status-${r.status}` }, t.statuses[r.status]),
+        // "Ready to print" alone would not be honest after a refusal: the next try would be refused too until the record changes.
+        r.status === 'submitted' && state.refusals.has(r.applicationId) ? h('p', { class: 'status-note' }, `${t.refusedNote} ${refusalText(i18n.t, state.refusals.get(r.applicationId))}`) : null,
+      ),
       h('td', {}, i18n.dateTime(r.expiresAt)),
       h('td', {}, h('div', { class: 'row-actions' }, show, r.status === 'submitted' && state.session ? cancel : null)),
     );

@@ -18,6 +18,8 @@ export type Answer = 'approve' | 'decline' | 'ignore';
 /** A running server with a seeded municipality and one logged-in applicant (R0001, 山田 太郎). */
 export interface IssuanceRig {
   server: RunningServer;
+  /** The server's data directory (for the admin CLI). */
+  dataDir: string;
   endpoint: ServerEndpoint;
   kiosks: SeededDemo['kiosks'];
   applicant: ApplicantApi;
@@ -56,6 +58,7 @@ export async function startIssuanceRig(overrides: Partial<ServerConfig> = {}): P
   const socket = new ApplicantSocketClient(endpoint, device, { baseDelayMs: 100, maxDelayMs: 1000 });
   const rig: IssuanceRig = {
     server,
+    dataDir,
     endpoint,
     kiosks: seeded.kiosks,
     applicant,

@@ -6,8 +6,10 @@ import { KIOSK_LANGUAGES, KIOSK_STRINGS, type KioskLanguage } from '@cert/common
 import { buildApp } from '@cert/scripts/build';
 import { startVirtualPrinter, untilEvent, type VirtualPrinter } from '@cert/scripts/rig';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { IppPrinter, type KioskPrinter, type PrintOptions } from '../../../src/core/ipp-printer.ts';
 import { KioskApi } from '../../../src/core/kiosk-api.ts';
@@ -58,8 +60,13 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
     vp: undefined as unknown as VirtualPrinter,
     browser: undefined as unknown as Browser,
     hosts: [] as KioskWebHost[],
+    /** Each host's state directory (print journal), removed at the end. */
+    stateDirs: [] as string[],
     tabs: [] as KioskTab[],
     config(overrides: Partial<KioskWebHostOptions> = {}): KioskWebHostOptions {
+      // Its own per host: one kiosk per state directory.
+      const stateDir = mkdtempSync(join(tmpdir(), 'kiosk-ui-state-'));
+      s.stateDirs.push(stateDir);
       return {
         endpoint: s.rig.endpoint,
         credential: s.rig.kiosks[0]!.credential,
@@ -70,6 +77,7 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
         decisionTimeoutMs: 150_000,
         printTimeoutMs: 30_000,
         adminCode: null,
+        stateDir,
         session: { jobPollIntervalMs: 50, retryDelayMs: 100, printerFaultToleranceMs: 2000 },
         ...overrides,
       };
@@ -101,6 +109,7 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
     await Promise.allSettled(s.tabs.map((t) => t.close()));
     await Promise.allSettled(s.hosts.map((h) => h.close()));
     await Promise.allSettled([s.browser?.close(), s.rig?.close(), s.vp?.stop()]);
+    for (const d of s.stateDirs) rmSync(d, { recursive: true, force: true });
   });
   /** A test that also fails when a page logged an error (checked inside the test, not in a hook, so one failure does not stop the suite). */
   const test = (title: string, body: () => Promise<void>) =>

@@ -27,6 +27,7 @@ describe('Electron kiosk shell (electron double)', () => {
     printerUri: 'ipp://127.0.0.1:9/ipp/print',
     storeName: 'コンビニ テスト駅前店',
     adminCode: ADMIN_CODE,
+    stateDir: join(dir, 'state'),
   });
   const start = async (options: { config?: object | null; env?: Record<string, string>; singleInstance?: boolean } = {}) => {
     f = fakeElectron(dir, { singleInstance: options.singleInstance ?? true });
