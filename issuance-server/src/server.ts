@@ -19,6 +19,9 @@ import { embeddedAsset, SERVER_ASSETS } from './runtime/single-executable.ts';
 import { lockDataDir } from './store/db/data-dir-lock.ts';
 import { ApplicantSocketHub } from './ws/applicant-socket.ts';
 
+/** Documents that may wait for a render worker before the server answers 503 (and the kiosk fetches again). */
+const RENDER_QUEUE = 2000;
+
 /** The render pool of a server: embedded worker code and wasm in the single executable, the sources otherwise. */
 export function createRenderPool(config: Pick<ServerConfig, 'fontPath' | 'renderWorkers'>, unref = false): RenderPool {
   const worker = embeddedAsset(SERVER_ASSETS.renderWorker);
@@ -26,6 +29,9 @@ export function createRenderPool(config: Pick<ServerConfig, 'fontPath' | 'render
   return new RenderPool({
     fontPath: config.fontPath,
     ...(config.renderWorkers ? { size: config.renderWorkers } : {}),
+    // A rush of approvals queues up rather than failing: each waiting request is small, and at a
+    // few milliseconds a document even a full queue drains within seconds.
+    maxQueue: RENDER_QUEUE,
     ...(worker ? { worker: { source: Buffer.from(worker).toString('utf8') } } : {}),
     ...(wasm ? { hbSubsetWasm: wasm } : {}),
     unref,
@@ -75,6 +81,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   if (!config.tls && !isLoopback(config.host)) {
     throw new Error(`refusing plain HTTP on ${config.host}: give --tls-cert and --tls-key, or bind to a loopback address`);
   }
+  // Read before anything starts, so that a bad path fails here with nothing to stop.
+  const tls = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : null;
   const lock = config.dataDir === ':memory:' ? { release: () => undefined } : lockDataDir(config.dataDir, config.sqliteNativeBinding);
   const ownRenderer = !options.renderer;
   const renderer = options.renderer ?? createRenderPool(config);
@@ -109,9 +117,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   // Node answers some malformed requests itself with empty bodies; these options and handlers
   // route them to the contract's JSON error shape instead.
   const httpOptions = { requireHostHeader: false };
-  const server: Server = config.tls
-    ? createHttpsServer({ ...httpOptions, cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) }, app)
-    : createHttpServer(httpOptions, app);
+  const server: Server = tls ? createHttpsServer({ ...httpOptions, ...tls }, app) : createHttpServer(httpOptions, app);
   server.headersTimeout = 40_000;
   server.requestTimeout = 60_000;
   server.on('checkExpectation', (_req, res) => sendRawError(res, 'invalid_request', 'only "Expect: 100-continue" is supported', 417));

@@ -447,14 +447,17 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     }
   }
 
-  /** Calls the server, retrying network failures (never contract errors) with backoff. */
+  /** Calls the server, retrying network failures and 503s (never other contract errors) with backoff. */
   private async withRetries<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (e) {
-        if (!(e instanceof NetworkError) || attempt >= this.opts.serverAttempts) throw e;
-        await abortableSleep(this.opts.retryDelayMs * 2 ** (attempt - 1));
+        // A 503 is the server saying "not now" (busy database, documents queued): as retryable as a dropped connection.
+        const busy = e instanceof ContractError && e.code === 'service_unavailable';
+        if (!(e instanceof NetworkError || busy) || attempt >= this.opts.serverAttempts) throw e;
+        const hinted = busy && e.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : 0;
+        await abortableSleep(Math.max(hinted, this.opts.retryDelayMs * 2 ** (attempt - 1)));
       }
     }
   }

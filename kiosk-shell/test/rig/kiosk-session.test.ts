@@ -1,4 +1,4 @@
-import { formatReceiptNumber, generateReceiptNumber, type IssuanceStatus } from '@cert/common';
+import { formatReceiptNumber, generateReceiptNumber, type IssuanceStatus, type IssuanceStatusResponse } from '@cert/common';
 import { startVirtualPrinter, type VirtualPrinter } from '@cert/scripts/rig';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,8 +19,8 @@ class RecordingApi extends KioskApi {
     this.starts++;
     return super.start(receiptNumber);
   }
-  override status(issuanceId: string, waitMs: number, since?: IssuanceStatus, signal?: AbortSignal): Promise<IssuanceStatus> {
-    const answer = super.status(issuanceId, waitMs, since, signal);
+  override issuance(issuanceId: string, waitMs: number, since?: IssuanceStatus, signal?: AbortSignal): Promise<IssuanceStatusResponse> {
+    const answer = super.issuance(issuanceId, waitMs, since, signal);
     if (waitMs > 0) this.onLongPoll();
     return answer;
   }

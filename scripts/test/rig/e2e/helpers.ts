@@ -2,7 +2,7 @@
 // them, over the device rig (pcscd + vpcd + virtual card, ippeveprinter, the issuance server).
 import type { PrintConfirmationRequest } from '@cert/common';
 import { ApplicantCore, type CardStatus } from 'desktop-applicant';
-import { IppPrinter, KioskApi, KioskSession, type KioskProgress, type KioskSessionOptions } from 'kiosk-shell';
+import { IppPrinter, KioskApi, KioskSession, MemoryJournalStore, PrintReconciler, type KioskProgress, type KioskSessionOptions } from 'kiosk-shell';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -130,7 +130,12 @@ export const isVerifyWithPin = (e: Pick<ApduLogEntry, 'command'>) => commandName
 /** A kiosk as the kiosk app builds it: its own credential, the rig's printer, quick polling; cancelled by `cleanups`. */
 export function newKiosk(rig: DeviceRig, cleanups: Cleanups, index = 0, options: KioskSessionOptions = {}): { session: KioskSession; api: KioskApi; progress: KioskProgress[] } {
   const api = new KioskApi({ baseUrl: rig.serverUrl }, rig.kiosks[index]!.credential);
-  const session = new KioskSession(api, new IppPrinter(rig.printer.uri, { requestTimeoutMs: 5000 }), { jobPollIntervalMs: 50, retryDelayMs: 100, ...options });
+  const printer = new IppPrinter(rig.printer.uri, { requestTimeoutMs: 5000 });
+  // The journal's loop runs as on a real kiosk: a job the kiosk could not see end is watched until it does.
+  const journal = new PrintReconciler(new MemoryJournalStore(), api, printer, { retryDelayMs: 100, pollIntervalMs: 50 });
+  journal.start();
+  cleanups.add(journal, (j) => j.stop());
+  const session = new KioskSession(api, printer, { jobPollIntervalMs: 50, retryDelayMs: 100, journal, ...options });
   // A test that fails while the kiosk waits must not leave it polling a closed server.
   cleanups.add(session, (k) => k.cancel());
   const progress: KioskProgress[] = [];

@@ -142,7 +142,7 @@ describe('e2e: apply with the card at home, print at a kiosk', function () {
     assert.equal(await serverStatus(core, app.applicationId), 'submitted');
   });
 
-  it('printer out of paper during the job: print_failed, then the SAME receipt prints at a second attempt', async () => {
+  it('printer out of paper during the job: the kiosk claims nothing it cannot see; once the printer ends the job, the outcome is reported and the SAME receipt prints again', async () => {
     await loggedIn();
     const app = await core.apply(HOUSEHOLD);
     // The job runs for a while; the paper runs out while it is processing (ippeveprinter then keeps
@@ -154,20 +154,27 @@ describe('e2e: apply with the card at home, print at a kiosk', function () {
       if (p.kind === 'job' && p.job.state === 'processing' && !emptied) emptied = rig.printer.emptyMedia();
     });
     const before = rig.printer.documents().length;
-    const failed = await first.session.issue(app.receiptNumber);
+    const stalled = await first.session.issue(app.receiptNumber);
     assert.ok(emptied, 'the job was seen processing');
     await emptied;
-    assert.equal(failed.status, 'print_failed', failed.error);
-    assert.equal(failed.printer, 'media-empty');
-    assert.ok(failed.jobId);
-    assert.equal(await first.api.status(failed.issuanceId!, 0), 'print_failed');
-    assert.equal(await serverStatus(core, app.applicationId), 'submitted', 'the receipt is still printable');
+    // The job was canceled, but the printer still shows it processing: paper could yet come out,
+    // so the kiosk reports nothing and the receipt stays held.
+    assert.equal(stalled.status, 'outcome_unknown', stalled.error);
+    assert.match(stalled.error ?? '', /out of paper/);
+    assert.ok(stalled.jobId);
+    assert.equal(await first.api.status(stalled.issuanceId!, 0), 'delivered');
+    assert.equal(await serverStatus(core, app.applicationId), 'in_issuance', 'not printable elsewhere while the paper may exist');
 
+    // Staff load paper: the printer ends the canceled job, and the kiosk's journal reports what it saw.
     await rig.printer.clearFaults();
+    // The server's long-poll answers as soon as the attempt leaves `delivered`.
+    assert.equal(await first.api.status(stalled.issuanceId!, 25_000, 'delivered'), 'print_failed', 'the canceled job printed nothing');
+    assert.equal(await serverStatus(core, app.applicationId), 'submitted', 'the receipt is printable again');
+
     const second = newKiosk(rig, cleanups, 1);
     const printed = await second.session.issue(app.receiptNumber);
     assert.equal(printed.status, 'printed', printed.error);
-    assert.notEqual(printed.issuanceId, failed.issuanceId);
+    assert.notEqual(printed.issuanceId, stalled.issuanceId);
     assert.equal(await serverStatus(core, app.applicationId), 'printed');
     const doc = rig.printer.documents().find((d) => d.jobId === printed.jobId);
     assert.ok(doc, 'the second job is in the spool');
