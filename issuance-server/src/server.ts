@@ -100,6 +100,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
 
   const app = express();
   app.disable('x-powered-by');
+  // Every answer is no-store and personal: an ETag (a hash of each body) would buy nothing.
+  app.set('etag', false);
   app.set('query parser', 'simple');
   app.set('trust proxy', false);
   app.use(requireHost);

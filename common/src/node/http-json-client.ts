@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { z } from 'zod';
 import { errorBodySchema } from '../contract/errors.ts';
 
@@ -42,6 +42,19 @@ export interface HttpCall {
   timeoutMs?: number;
 }
 
+// Connections are kept open between calls: a kiosk makes several calls per receipt, and a new
+// TLS handshake for each would cost both sides more than the calls themselves. Node closes an
+// idle connection before the server's announced Keep-Alive timeout, so none is reused half-closed.
+const plainAgent = new HttpAgent({ keepAlive: true });
+const tlsAgents = new Map<string | Buffer | undefined, HttpsAgent>();
+
+function agentFor(endpoint: ServerEndpoint, tls: boolean): HttpAgent | HttpsAgent {
+  if (!tls) return plainAgent;
+  let agent = tlsAgents.get(endpoint.ca);
+  if (!agent) tlsAgents.set(endpoint.ca, (agent = new HttpsAgent({ keepAlive: true, ...(endpoint.ca ? { ca: endpoint.ca } : {}) })));
+  return agent;
+}
+
 /** Sends a request and returns status, headers and raw body; contract errors become ContractError. */
 export function httpCall(endpoint: ServerEndpoint, call: HttpCall): Promise<{ status: number; contentType: string; body: Buffer }> {
   const url = new URL(call.path, endpoint.baseUrl);
@@ -49,11 +62,12 @@ export function httpCall(endpoint: ServerEndpoint, call: HttpCall): Promise<{ st
   const headers: Record<string, string> = { accept: 'application/json, application/pdf' };
   if (payload) headers['content-type'] = 'application/json';
   if (call.bearer) headers['authorization'] = `Bearer ${call.bearer}`;
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const tls = url.protocol === 'https:';
+  const send = tls ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
       url,
-      { method: call.method, headers, timeout: call.timeoutMs ?? endpoint.timeoutMs ?? 15_000, ...(endpoint.ca ? { ca: endpoint.ca } : {}), ...(call.signal ? { signal: call.signal } : {}) },
+      { method: call.method, headers, agent: agentFor(endpoint, tls), timeout: call.timeoutMs ?? endpoint.timeoutMs ?? 15_000, ...(endpoint.ca ? { ca: endpoint.ca } : {}), ...(call.signal ? { signal: call.signal } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

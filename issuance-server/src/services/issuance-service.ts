@@ -133,10 +133,8 @@ export class IssuanceService {
 
   /** Long-poll: answers when the status differs from `since` (default: what the kiosk last saw) or after `waitMs`. */
   async status(kiosk: Kiosk, id: string, waitMs: number, since: IssuanceStatus | undefined, signal: AbortSignal): Promise<IssuanceView> {
-    await this.lifecycle.expireOverdue(id, this.config.clock());
-    const first = await this.store.read((tx) => this.own(tx, kiosk, id));
-    const baseline = since ?? first.kioskSeenStatus;
-    let current = first;
+    let current = await this.current(kiosk, id);
+    const baseline = since ?? current.kioskSeenStatus;
     if (current.status === baseline && waitMs > 0 && OPEN_ISSUANCE_STATUSES.includes(current.status)) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -148,20 +146,29 @@ export class IssuanceService {
         const onChange = (c: AttemptChanged) => {
           if (c.attemptId === id && c.status !== baseline) done();
         };
-        // The attempt's own deadline also ends the wait: the sweep will have moved it by then.
+        // The attempt's own deadline also ends the wait: it is moved then (here, or by the sweep).
         const until = current.deadlineAt === null ? waitMs : Math.min(waitMs, Math.max(0, current.deadlineAt - this.config.clock()) + this.config.sweepIntervalMs);
         const timer = setTimeout(done, until);
         this.changes.on('attempt', onChange);
         signal.addEventListener('abort', done);
       });
       // The event says that something changed; what it changed to is read back from the database.
-      await this.lifecycle.expireOverdue(id, this.config.clock());
-      current = (await this.store.read((tx) => tx.applications.attempt(id))) ?? current;
+      current = await this.current(kiosk, id);
     }
-    if (current.status !== current.kioskSeenStatus && !signal.aborted) {
+    // Kiosks that say which status they saw (ours do) need nothing remembered for them.
+    if (since === undefined && current.status !== current.kioskSeenStatus && !signal.aborted) {
       await this.store.write((tx) => tx.applications.setKioskSeen(id, current.status));
     }
     return this.view(current);
+  }
+
+  /** The kiosk's own attempt, moved to its timeout first if it has passed its deadline. */
+  private async current(kiosk: Kiosk, id: string): Promise<AttemptRecord> {
+    const a = await this.store.read((tx) => this.own(tx, kiosk, id));
+    const now = this.config.clock();
+    if (a.deadlineAt === null || a.deadlineAt > now || !OPEN_ISSUANCE_STATUSES.includes(a.status)) return a;
+    await this.lifecycle.expireOverdue(id, now);
+    return this.store.read((tx) => this.own(tx, kiosk, id));
   }
 
   /** The refusal of an attempt whose data no longer allows the certificate. */
@@ -178,8 +185,7 @@ export class IssuanceService {
    * from this moment.
    */
   async document(kiosk: Kiosk, id: string): Promise<Buffer> {
-    await this.lifecycle.expireOverdue(id, this.config.clock());
-    const attempt = await this.store.read((tx) => this.own(tx, kiosk, id));
+    const attempt = await this.current(kiosk, id);
     if (attempt.status === 'delivered') {
       // A resume by the same kiosk (its first answer was lost): the same document, never a second one.
       const stored = await this.store.read((tx) => tx.applications.document(id));
@@ -195,9 +201,8 @@ export class IssuanceService {
     try {
       await this.store.write(async (tx) => {
         const app = (await tx.applications.get(attempt.applicationId))!;
-        await this.lifecycle.moveAttempt(tx, id, ['approved'], 'delivered', `kiosk:${kiosk.id}`, now);
+        await this.lifecycle.moveAttempt(tx, id, ['approved'], 'delivered', `kiosk:${kiosk.id}`, now, { kioskSeen: true });
         await tx.applications.registerDelivered(id, doc, app.certificateType, now);
-        await tx.applications.setKioskSeen(id, 'delivered');
       });
     } catch (e) {
       // A concurrent fetch by this same kiosk delivered first: hand out that document.
@@ -254,8 +259,7 @@ export class IssuanceService {
     const status = await this.store.write(async (tx): Promise<IssuanceStatus> => {
       const attempt = await this.own(tx, kiosk, id);
       if (attempt.status === to) return to;
-      await this.lifecycle.moveAttempt(tx, id, from, to, `kiosk:${kiosk.id}`, now, req.detail ? { detail: req.detail } : {});
-      await tx.applications.setKioskSeen(id, to);
+      await this.lifecycle.moveAttempt(tx, id, from, to, `kiosk:${kiosk.id}`, now, { kioskSeen: true, ...(req.detail ? { detail: req.detail } : {}) });
       return to;
     });
     if (to === 'print_failed') this.log.warn({ issuanceId: id, kioskId: kiosk.id }, 'print failed');
@@ -264,13 +268,12 @@ export class IssuanceService {
 
   /** The kiosk gives up (the resident walked away); the receipt stays printable. */
   async abandon(kiosk: Kiosk, id: string): Promise<IssuanceStatus> {
-    await this.lifecycle.expireOverdue(id, this.config.clock());
+    await this.current(kiosk, id);
     const now = this.config.clock();
     return this.store.write(async (tx): Promise<IssuanceStatus> => {
       const attempt = await this.own(tx, kiosk, id);
       if (attempt.status === 'abandoned') return 'abandoned';
-      await this.lifecycle.moveAttempt(tx, id, OPEN_ISSUANCE_STATUSES, 'abandoned', `kiosk:${kiosk.id}`, now);
-      await tx.applications.setKioskSeen(id, 'abandoned');
+      await this.lifecycle.moveAttempt(tx, id, OPEN_ISSUANCE_STATUSES, 'abandoned', `kiosk:${kiosk.id}`, now, { kioskSeen: true });
       return 'abandoned';
     });
   }
@@ -327,8 +330,9 @@ export class IssuanceService {
     if (!verifyDeviceSignature(device.key, confirmationSignedText(requestId, approved), signature)) {
       throw new ServiceError('signature_invalid', 'the confirmation signature does not verify with this device key');
     }
-    await this.lifecycle.expireOverdue(found.id, this.config.clock());
     const now = this.config.clock();
+    // A late answer never wins: past its deadline the attempt is moved to its timeout first.
+    if (found.deadlineAt !== null && found.deadlineAt <= now) await this.lifecycle.expireOverdue(found.id, now);
     const moved = await this.store.write((tx) =>
       this.lifecycle.moveAttempt(tx, found.id, ['confirmation_pending'], approved ? 'approved' : 'declined', `device:${device.sha256.slice(0, 16)}`, now),
     );

@@ -13,6 +13,8 @@ export type Actor = `kiosk:${string}` | `resident:${string}` | `device:${string}
 export interface TransitionExtra {
   detail?: string;
   refusalCode?: string;
+  /** The kiosk learns the new status in the answer to the call that made it. */
+  kioskSeen?: boolean;
 }
 
 const SWEEP_BATCH = 200;

@@ -173,21 +173,21 @@ export class ApplicationStore {
     return r ? attemptFromRow(r) : null;
   }
 
-  /** Moves an attempt from one status to another with its next deadline; false when it was not in `from`. Final statuses drop the document. */
+  /** Moves an attempt from one status to another with its next deadline (`kioskSeen`: the kiosk is told in the answer); false when it was not in `from`. Final statuses drop the document. */
   async transitionAttempt(
     id: string,
     from: IssuanceStatus,
     to: IssuanceStatus,
     deadlineAt: number | null,
     now: number,
-    extra: { detail?: string; refusalCode?: string; keepDocument?: boolean } = {},
+    extra: { detail?: string; refusalCode?: string; keepDocument?: boolean; kioskSeen?: boolean } = {},
   ): Promise<boolean> {
     const r = await this.sql.run(
       `UPDATE issuance_attempts SET status = ?, deadline_at = ?, updated_at = ?, result_detail = COALESCE(?, result_detail),
-         refusal_code = COALESCE(?, refusal_code),
+         refusal_code = COALESCE(?, refusal_code), kiosk_seen_status = COALESCE(?, kiosk_seen_status),
          document = CASE WHEN ? = 1 THEN document ELSE NULL END
        WHERE id = ? AND status = ?`,
-      [to, deadlineAt, now, extra.detail ?? null, extra.refusalCode ?? null, extra.keepDocument ? 1 : 0, id, from],
+      [to, deadlineAt, now, extra.detail ?? null, extra.refusalCode ?? null, extra.kioskSeen ? to : null, extra.keepDocument ? 1 : 0, id, from],
     );
     return r.changes === 1;
   }

@@ -36,11 +36,15 @@ function bindable(params: readonly unknown[]): unknown[] {
   return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
 
+/** At most this many write transactions share one commit (bounds the time the first waits for it). */
+const MAX_GROUP = 64;
+
 /** The SQLite engine over a data directory (or `:memory:`). */
 export class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite' as const;
   private readonly db: Database;
   private readonly queue = new SerialQueue();
+  private readonly pendingWrites: { fn: (sql: SqlExecutor) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private readonly statements = new Map<string, Statement>();
   private readonly executor: SqlExecutor;
   private readonly busyWaitMs: number;
@@ -103,7 +107,7 @@ export class SqliteDatabase implements SqlDatabase {
     const deadline = Date.now() + this.busyWaitMs;
     for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
       try {
-        this.db.exec('BEGIN IMMEDIATE');
+        this.statement('BEGIN IMMEDIATE').run();
         return;
       } catch (e) {
         const err = classify(e);
@@ -114,19 +118,63 @@ export class SqliteDatabase implements SqlDatabase {
     }
   }
 
+  /**
+   * Write transactions are committed in groups: the ones waiting when a group starts run one
+   * after another inside one BEGIN IMMEDIATE … COMMIT, each within its own savepoint, so that one
+   * that fails is rolled back alone while the others share a single commit (its write to the
+   * log is most of a small transaction's cost). Each caller is answered only after that commit.
+   */
   write<T>(fn: (sql: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.queue.run(async () => {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pendingWrites.length === 1) this.scheduleGroup();
+    });
+  }
+
+  /**
+   * The group starts after the requests already received have had their turn (setImmediate runs
+   * after the event loop's I/O callbacks), so that their writes join it instead of each paying
+   * for a commit of its own.
+   */
+  private scheduleGroup(): void {
+    setImmediate(() => void this.queue.run(() => this.commitGroup()));
+  }
+
+  private async commitGroup(): Promise<void> {
+    const group = this.pendingWrites.splice(0, MAX_GROUP);
+    // Writes queued while this group runs (or beyond its size) form the next one.
+    if (this.pendingWrites.length > 0) this.scheduleGroup();
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
       this.assertOpen();
       await this.begin();
-      try {
-        const result = await fn(this.executor);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (e) {
-        // SQLite rolls some failures back by itself; only an open transaction needs it.
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw classify(e);
+      for (const job of group) {
+        this.statement('SAVEPOINT write_job').run();
+        try {
+          const value = await job.fn(this.executor);
+          this.statement('RELEASE write_job').run();
+          results.push({ ok: true, value });
+        } catch (e) {
+          // SQLite undoes some failures by itself; only a transaction still open has a savepoint to go back to.
+          if (this.db.inTransaction) {
+            this.statement('ROLLBACK TO write_job').run();
+            this.statement('RELEASE write_job').run();
+          }
+          results.push({ ok: false, error: classify(e) });
+        }
       }
+      if (!this.db.inTransaction) throw new StoreUnavailableError('the database ended the transaction by itself');
+      this.statement('COMMIT').run();
+    } catch (e) {
+      if (this.db.inTransaction) this.statement('ROLLBACK').run();
+      const error = classify(e);
+      for (const job of group) job.reject(error);
+      return;
+    }
+    group.forEach((job, i) => {
+      const r = results[i]!;
+      if (r.ok) job.resolve(r.value);
+      else job.reject(r.error);
     });
   }
 
