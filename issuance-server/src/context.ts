@@ -3,7 +3,9 @@ import type { ServerConfig } from './config.ts';
 import { AdminService } from './services/admin-service.ts';
 import { ApplicationService } from './services/application-service.ts';
 import { AuthService } from './services/auth-service.ts';
+import { CatalogService } from './services/catalog.ts';
 import { DocumentService, type DocumentRenderer } from './services/document-service.ts';
+import { RecordService } from './services/record-service.ts';
 import { IssuanceService } from './services/issuance-service.ts';
 import { LifecycleService } from './services/lifecycle-service.ts';
 import { ChangeFeed } from './store/change-feed.ts';
@@ -16,6 +18,8 @@ export interface ServerContext {
   store: Store;
   renderer: DocumentRenderer;
   lifecycle: LifecycleService;
+  catalog: CatalogService;
+  records: RecordService;
   auth: AuthService;
   applications: ApplicationService;
   issuance: IssuanceService;
@@ -43,7 +47,7 @@ export function openStore(config: Pick<ServerConfig, 'dataDir'> & Partial<Pick<S
 /** The admin CLI's context (no renderer: imports and reports never draw a document). */
 export function createAdminContext(config: ServerConfig, log: Logger): AdminContext {
   const store = openStore(config);
-  const admin = new AdminService(store, new LifecycleService(store, config, log), config.clock);
+  const admin = new AdminService(store, new LifecycleService(store, config, log), new RecordService(store, config.clock), config.clock);
   return { store, admin, close: () => store.close() };
 }
 
@@ -51,15 +55,18 @@ export function createAdminContext(config: ServerConfig, log: Logger): AdminCont
 export function createContext(config: ServerConfig, log: Logger, publicUrl: () => string, renderer: DocumentRenderer): ServerContext {
   const store = openStore(config);
   const lifecycle = new LifecycleService(store, config, log);
-  const documents = new DocumentService(renderer, publicUrl);
+  const catalog = new CatalogService(store);
+  const documents = new DocumentService(renderer, catalog, publicUrl);
   return {
     store,
     renderer,
     lifecycle,
     auth: new AuthService(store, config, log),
-    applications: new ApplicationService(store, lifecycle, documents, config),
+    catalog,
+    records: new RecordService(store, config.clock),
+    applications: new ApplicationService(store, lifecycle, documents, catalog, config),
     issuance: new IssuanceService(store, lifecycle, documents, config, log),
-    admin: new AdminService(store, lifecycle, config.clock),
+    admin: new AdminService(store, lifecycle, new RecordService(store, config.clock), config.clock),
     close: () => store.close(),
   };
 }

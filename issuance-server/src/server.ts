@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import { createContext, type ServerContext } from './context.ts';
 import { createLogger } from './logger.ts';
+import { adminRoutes } from './routes/admin-routes.ts';
 import { applicantRoutes } from './routes/applicant-routes.ts';
 import { errorHandler, notFoundHandler, rawErrorResponse, requireHost, sendRawError } from './routes/http-errors.ts';
 import { kioskRoutes } from './routes/kiosk-routes.ts';
@@ -109,8 +110,10 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     res.set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
     next();
   });
+  // Before the general parser: record batches may carry seal images, far above its 64 kB.
+  app.use(adminRoutes(context.records));
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
-  app.use(publicRoutes(new PublicService(context.store)));
+  app.use(publicRoutes(new PublicService(context.store), context.catalog, config.clock));
   app.use(applicantRoutes(context.auth, context.applications));
   app.use(kioskRoutes(context.issuance, (credential) => authenticateKiosk(context.store, credential)));
   app.use(notFoundHandler);

@@ -31,13 +31,28 @@ export const certificateOptionSchema = z.object({
 /** One option of a certificate type. */
 export type CertificateOption = z.infer<typeof certificateOptionSchema>;
 
-/** A certificate type as the catalog lists it. `fee` is yen per copy. */
+/** A window of kiosk service (Asia/Tokyo): these days, from `from` until `to` (HH:MM). */
+export const serviceWindowSchema = z.object({
+  days: z.array(z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'])),
+  from: z.string(),
+  to: z.string(),
+});
+
+/**
+ * A certificate type as the catalog lists it. `fee` is yen per copy. Our additions: `persons`
+ * says the application chooses people (comma-separated in option `persons`): members of the
+ * applicant's household, or persons (by seq) of their 戸籍 — see `GET /api/v1/applicant/subjects`;
+ * `serviceHours` and `availableNow` say when kiosks issue it.
+ */
 export const certificateTypeInfoSchema = z.object({
   type: certificateTypeSchema,
   name: localizedTextSchema,
   fee: z.number().int().nonnegative(),
   maxCopies: z.number().int().positive(),
   options: z.array(certificateOptionSchema),
+  persons: z.enum(['household', 'koseki']).optional(),
+  serviceHours: z.array(serviceWindowSchema).optional(),
+  availableNow: z.boolean().optional(),
 });
 /** A certificate type as the catalog lists it. */
 export type CertificateTypeInfo = z.infer<typeof certificateTypeInfoSchema>;

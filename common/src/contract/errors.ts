@@ -15,11 +15,28 @@ export const ERROR_STATUS = {
   certificate_not_for_authentication: 401,
   session_invalid: 401,
   kiosk_unauthorized: 401,
+  api_client_unauthorized: 401,
   resident_not_found: 403,
   // Refusals: the municipality's rules do not allow this certificate now (also at print time).
   moved_out: 403,
+  move_out_pending: 403,
   deceased: 403,
   support_measure: 403,
+  moved_in_today: 403,
+  issuance_suppressed: 403,
+  household_has_pending_moveout: 403,
+  not_in_same_household: 403,
+  seal_not_registered: 403,
+  seal_registration_invalid: 403,
+  tax_year_not_available: 403,
+  not_taxed_here: 403,
+  tax_not_declared: 403,
+  koseki_not_here: 403,
+  koseki_registration_required: 403,
+  koseki_pending_notification: 403,
+  not_in_same_koseki: 403,
+  outside_service_hours: 403,
+  not_offered: 403,
   glyph_missing: 403,
   document_unavailable: 403,
   not_found: 404,
@@ -48,7 +65,29 @@ export const errorBodySchema = z.object({
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** The error codes that are refusals by the municipality's rules (an attempt ends `refused` with one of them). */
-export const REFUSAL_CODES = ['moved_out', 'deceased', 'support_measure', 'glyph_missing', 'document_unavailable'] as const;
+export const REFUSAL_CODES = [
+  'moved_out',
+  'move_out_pending',
+  'deceased',
+  'support_measure',
+  'moved_in_today',
+  'issuance_suppressed',
+  'household_has_pending_moveout',
+  'not_in_same_household',
+  'seal_not_registered',
+  'seal_registration_invalid',
+  'tax_year_not_available',
+  'not_taxed_here',
+  'tax_not_declared',
+  'koseki_not_here',
+  'koseki_registration_required',
+  'koseki_pending_notification',
+  'not_in_same_koseki',
+  'outside_service_hours',
+  'not_offered',
+  'glyph_missing',
+  'document_unavailable',
+] as const;
 /** A refusal code. */
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 /** Zod schema of a refusal code. */

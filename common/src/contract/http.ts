@@ -66,7 +66,7 @@ export const applicationStatusSchema = z.enum(APPLICATION_STATUSES);
 /** `POST /api/v1/applications` request. */
 export const createApplicationRequestSchema = z.strictObject({
   certificateType: certificateTypeSchema,
-  options: z.record(z.string().max(50), z.string().max(50)).default({}),
+  options: z.record(z.string().max(50), z.string().max(400)).default({}),
   copies: z.number().int().min(1).max(100),
 });
 /** `POST /api/v1/applications` request. */
@@ -86,6 +86,21 @@ export const applicationSchema = z.object({
 });
 /** One application as the applicant sees it. */
 export type Application = z.infer<typeof applicationSchema>;
+
+/**
+ * `GET /api/v1/applicant/subjects` response (our addition): whom the logged-in resident may put
+ * on a certificate, and what they can ask for — their household's members, the persons of their
+ * 戸籍 kept here, the fiscal years of their tax records on offer, whether a seal is registered.
+ */
+export const subjectsResponseSchema = z.object({
+  household: z.array(z.object({ id: z.string(), name: z.string(), relationship: z.string(), self: z.boolean() })),
+  koseki: z.object({ persons: z.array(z.object({ seq: z.number().int(), name: z.string(), removed: z.boolean(), self: z.boolean() })) }).nullable(),
+  taxYears: z.array(z.number().int()),
+  seal: z.boolean(),
+  foreign: z.boolean(),
+});
+/** `GET /api/v1/applicant/subjects` response. */
+export type SubjectsResponse = z.infer<typeof subjectsResponseSchema>;
 
 /** `GET /api/v1/applications` response. */
 export const applicationListSchema = z.object({ applications: z.array(applicationSchema) });

@@ -72,7 +72,7 @@ export interface KioskStrings {
   refusedHeading: string;
   refusedBody: string;
   /** Why, in plain words, by refusal code (about the record the certificate is made from). */
-  refusalReasons: Record<RefusalCode, string>;
+  refusalReasons: Partial<Record<RefusalCode, string>>;
   /** For a refusal code this build does not know by name. */
   refusalGeneric: string;
   /** The kiosk could not see how the job ended (its journal keeps asking, or staff settle it). */

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { unzipSync } from 'fflate';
 import { createAdminContext } from '../context.ts';
 import { defaultServerConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { AdminError } from '../services/admin-service.ts';
+import { AdminError, type ImportSummary } from '../services/admin-service.ts';
 import type { AuditCheckpoint } from '../store/audit-log.ts';
 import { backupSqlite, restoreSqlite } from '../store/db/sqlite-backup.ts';
 import { MIGRATIONS } from '../store/migrations/index.ts';
@@ -15,6 +17,26 @@ function readInput(path: string | undefined, what: string): Buffer {
   } catch (e) {
     throw new AdminError(`cannot read ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+/** The PNG images of a folder or a zip file, by file name. */
+function readImages(path: string): Map<string, Uint8Array> {
+  const images = new Map<string, Uint8Array>();
+  try {
+    if (statSync(path).isDirectory()) {
+      for (const name of readdirSync(path)) if (name.toLowerCase().endsWith('.png')) images.set(name, readFileSync(join(path, name)));
+    } else {
+      for (const [name, bytes] of Object.entries(unzipSync(readFileSync(path)))) if (name.toLowerCase().endsWith('.png')) images.set(basename(name), bytes);
+    }
+  } catch (e) {
+    throw new AdminError(`cannot read the images ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return images;
+}
+
+/** Prints what an import did. */
+function report(what: string, r: ImportSummary): void {
+  console.log(`imported ${r.applied} ${what}(s)${r.unchanged ? `; ${r.unchanged} unchanged` : ''}${r.stale ? `; ${r.stale} older than the stored version (ignored)` : ''}`);
 }
 
 /** The newest checkpoint in an exported checkpoint file (one JSON object per line). */
@@ -43,11 +65,16 @@ export async function runAdmin(args: string[]): Promise<number> {
     note: { type: 'string' },
     to: { type: 'string' },
     from: { type: 'string' },
+    images: { type: 'string' },
+    koseki: { type: 'string' },
+    members: { type: 'string' },
+    events: { type: 'string' },
+    fuhyo: { type: 'string' },
   });
   if (!values['data-dir']) throw new UsageError('--data-dir is required');
   const dataDir = values['data-dir'];
   const [group, action, file, ...extra] = positionals;
-  const command = `${group ?? ''} ${group === 'init' || group === 'backup' || group === 'restore' ? '' : (action ?? '')}`.trim();
+  const command = `${group ?? ''} ${['init', 'backup', 'restore', 'update'].includes(group ?? '') ? '' : (action ?? '')}`.trim();
   const need = (n: number) => {
     if (positionals.length !== n) throw new UsageError(`"${positionals.join(' ')}" takes ${n - 1} argument(s)`);
   };
@@ -95,12 +122,62 @@ export async function runAdmin(args: string[]): Promise<number> {
         console.log(`imported CRL of ${r.issuer}: ${r.revoked} revoked certificate(s)`);
         return 0;
       }
-      case 'residents import': {
+      case 'residents import':
         need(3);
-        const r = await admin.importResidents(readInput(file, 'CSV').toString('utf8'));
-        console.log(`imported ${r.imported} resident(s)`);
+        report('resident', await admin.importResidents(readInput(file, 'CSV').toString('utf8')));
+        return 0;
+      case 'seals import':
+        need(3);
+        if (!values.images) throw new UsageError('seals import needs --images DIR|ZIP (the PNG impressions the CSV names)');
+        report('seal registration', await admin.importSeals(readInput(file, 'CSV').toString('utf8'), readImages(values.images)));
+        return 0;
+      case 'tax import':
+        need(3);
+        report('tax record', await admin.importTax(readInput(file, 'CSV').toString('utf8')));
+        return 0;
+      case 'koseki import': {
+        need(2);
+        const text = (path: string | undefined, what: string) => readInput(path, what).toString('utf8');
+        const files = {
+          koseki: text(values.koseki, '--koseki'),
+          members: text(values.members, '--members'),
+          ...(values.events ? { events: text(values.events, '--events') } : {}),
+          ...(values.fuhyo ? { fuhyo: text(values.fuhyo, '--fuhyo') } : {}),
+        };
+        report('戸籍', await admin.importKoseki(files));
         return 0;
       }
+      case 'registrations import':
+        need(3);
+        report('本籍地 利用登録', await admin.importRegistrations(readInput(file, 'CSV').toString('utf8')));
+        return 0;
+      case 'update':
+        need(2);
+        report('record', await admin.applyUpdate(readInput(action, 'update').toString('utf8')));
+        return 0;
+      case 'catalog load': {
+        need(3);
+        const path = file!;
+        const config = await admin.loadCatalog(readInput(path, 'catalogue').toString('utf8'), (name) => readFileSync(resolve(dirname(path), name)));
+        console.log(`loaded the catalogue of ${config.municipality.name}: ${Object.entries(config.types).filter(([, t]) => t.offered).map(([k]) => k).join(', ')}`);
+        return 0;
+      }
+      case 'catalog show':
+        need(2);
+        console.log(JSON.stringify(await admin.catalog(), null, 2));
+        return 0;
+      case 'api-client register': {
+        need(2);
+        const r = await admin.registerApiClient(values.name ?? '');
+        console.log(`registered records client ${r.id}; its credential (shown once, give it to the resident-records system):`);
+        console.log(r.credential);
+        return 0;
+      }
+      case 'api-client revoke':
+        need(3);
+        await admin.revokeApiClient(file!);
+        console.log(`revoked ${file}`);
+        return 0;
       case 'card link': {
         need(2);
         if (!values.resident) throw new UsageError('card link needs --resident ID');

@@ -14,6 +14,13 @@ const USAGE = `usage:
   issuance-server admin --data-dir DIR trust-anchor add FILE
   issuance-server admin --data-dir DIR crl import FILE
   issuance-server admin --data-dir DIR residents import FILE.csv
+  issuance-server admin --data-dir DIR seals import FILE.csv --images DIR|FILE.zip
+  issuance-server admin --data-dir DIR tax import FILE.csv
+  issuance-server admin --data-dir DIR koseki import --koseki F --members F [--events F] [--fuhyo F]
+  issuance-server admin --data-dir DIR registrations import FILE.csv
+  issuance-server admin --data-dir DIR update FILE.json
+  issuance-server admin --data-dir DIR catalog load FILE.json | catalog show
+  issuance-server admin --data-dir DIR api-client register --name NAME | api-client revoke ID
   issuance-server admin --data-dir DIR card link --resident ID --certificate FILE
   issuance-server admin --data-dir DIR kiosk register --name NAME --location TEXT
   issuance-server admin --data-dir DIR audit verify [--checkpoint FILE]

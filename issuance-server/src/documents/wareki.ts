@@ -1,20 +1,20 @@
 // Japanese era (和暦) dates for certificates. Certificates state calendar dates as lived in Japan,
-// so an instant is first turned into its Asia/Tokyo calendar date.
+// so an instant is first turned into its Asia/Tokyo calendar date. The era table is data (the
+// standard keeps it as master data), so a new era is a change of configuration, not of code.
 
-interface Era {
+/** One era: its name and first day (YYYY-MM-DD). */
+export interface EraEntry {
   name: string;
-  /** First day of the era as YYYYMMDD, so eras compare as plain numbers. */
-  start: number;
-  startYear: number;
+  start: string;
 }
 
-// Newest first, so the first era whose start is not after the date is the right one.
-const ERAS: readonly Era[] = [
-  { name: '令和', start: 20190501, startYear: 2019 },
-  { name: '平成', start: 19890108, startYear: 1989 },
-  { name: '昭和', start: 19261225, startYear: 1926 },
-  { name: '大正', start: 19120730, startYear: 1912 },
-  { name: '明治', start: 18681023, startYear: 1868 },
+/** The eras since 明治 (certificates.md §7). */
+export const DEFAULT_ERAS: readonly EraEntry[] = [
+  { name: '明治', start: '1868-10-23' },
+  { name: '大正', start: '1912-07-30' },
+  { name: '昭和', start: '1926-12-25' },
+  { name: '平成', start: '1989-01-08' },
+  { name: '令和', start: '2019-05-01' },
 ];
 
 // Intl (not a fixed +9 h) because Japan observed summer time in 1948–1951.
@@ -44,14 +44,43 @@ function parseIsoDate(iso: string): { year: number; month: number; day: number }
   return { year, month, day };
 }
 
+/** The era a calendar date falls in (the latest whose first day is not after it), or null before the first. */
+function eraOf(iso: string, eras: readonly EraEntry[]): EraEntry | null {
+  let found: EraEntry | null = null;
+  for (const e of eras) if (e.start <= iso && (!found || e.start > found.start)) found = e;
+  return found;
+}
+
+/** Year `n` of an era as printed: 元 for the first. */
+function eraYearText(n: number): string {
+  return n === 1 ? '元' : String(n);
+}
+
 /** A calendar date (YYYY-MM-DD, or a Date taken in Asia/Tokyo) in the Japanese era calendar, e.g. 令和8年11月24日. */
-export function toWareki(date: Date | string): string {
+export function toWareki(date: Date | string, eras: readonly EraEntry[] = DEFAULT_ERAS): string {
   const iso = typeof date === 'string' ? date : toIsoDateJst(date);
   const { year, month, day } = parseIsoDate(iso);
-  const key = year * 10000 + month * 100 + day;
-  const era = ERAS.find((e) => e.start <= key);
+  const era = eraOf(iso, eras);
   // Before 明治 was proclaimed Japan used the lunisolar calendar; a Gregorian date has no faithful 和暦.
-  if (!era) throw new RangeError(`toWareki: ${iso} is before the Meiji era (1868-10-23)`);
-  const eraYear = year - era.startYear + 1;
-  return `${era.name}${eraYear === 1 ? '元' : String(eraYear)}年${month}月${day}日`;
+  if (!era) throw new RangeError(`toWareki: ${iso} is before the first era of the table (${eras[0]?.start ?? 'empty'})`);
+  return `${era.name}${eraYearText(year - Number(era.start.slice(0, 4)) + 1)}年${month}月${day}日`;
+}
+
+/** A calendar date in 西暦 as certificates print it (a foreign national's date of birth), e.g. 1963年9月25日. */
+export function toSeireki(iso: string): string {
+  const { year, month, day } = parseIsoDate(iso);
+  return `${year}年${month}月${day}日`;
+}
+
+/**
+ * The name of a fiscal year (年度, named by its Gregorian start year) as of its first day, 1 April:
+ * 令和8年度. FY2019 began in 平成 (平成31年度), and national practice after 改元 calls it
+ * 令和元年度; `fy2019` chooses (a municipal setting).
+ */
+export function fiscalYearLabel(year: number, eras: readonly EraEntry[] = DEFAULT_ERAS, fy2019: '令和元年度' | '平成31年度' = '令和元年度'): string {
+  if (year === 2019) return fy2019;
+  const start = `${year}-04-01`;
+  const era = eraOf(start, eras);
+  if (!era) throw new RangeError(`fiscalYearLabel: ${year} is before the first era of the table`);
+  return `${era.name}${eraYearText(year - Number(era.start.slice(0, 4)) + 1)}年度`;
 }

@@ -26,6 +26,9 @@ export function applicantRoutes(auth: AuthService, applications: ApplicationServ
     const session = await auth.session(bearerToken(req));
     res.status(201).json(await applications.create(session, parseInput(createApplicationRequestSchema, req.body)));
   });
+  r.get('/api/v1/applicant/subjects', async (req, res) => {
+    res.json(await applications.subjects(await auth.session(bearerToken(req))));
+  });
   r.get('/api/v1/applications', async (req, res) => {
     res.json({ applications: await applications.list(await auth.session(bearerToken(req))) });
   });

@@ -1,21 +1,21 @@
 import type { VerifyResponse } from '@cert/common';
 import { Router } from 'express';
 import { SERVER_VERSION } from '../config.ts';
-import { catalogFor, ISSUABLE_TYPES } from '../services/catalog.ts';
+import { TYPE_DEFINITIONS, type CatalogService } from '../services/catalog.ts';
 import type { PublicService } from '../services/public-service.ts';
 import { ServiceError } from '../services/service-error.ts';
 import { verificationPage } from './verification-page.ts';
 
 /** Health, catalog and document verification (no authentication). */
-export function publicRoutes(pub: PublicService): Router {
+export function publicRoutes(pub: PublicService, catalog: CatalogService, clock: () => number): Router {
   const r = Router();
   r.get('/api/v1/health', (_req, res) => {
     res.json({ status: 'ok', version: SERVER_VERSION });
   });
   r.get('/api/v1/catalog', async (_req, res) => {
-    const municipality = await pub.municipality();
-    if (!municipality) throw new ServiceError('service_unavailable', 'the server has not been initialised with a municipality');
-    res.json(catalogFor(municipality));
+    const response = await catalog.response(clock());
+    if (!response) throw new ServiceError('service_unavailable', 'the server has not been initialised with a municipality');
+    res.json(response);
   });
   r.get('/api/v1/verify/:code', async (req, res) => {
     const result: VerifyResponse | null = await pub.verify(req.params.code);
@@ -24,7 +24,7 @@ export function publicRoutes(pub: PublicService): Router {
   });
   r.get('/verify/:code', async (req, res) => {
     const result = await pub.verify(req.params.code);
-    const typeName = result ? ISSUABLE_TYPES.find((t) => t.type === result.certificateType)?.name : undefined;
+    const typeName = result ? TYPE_DEFINITIONS[result.certificateType].name : undefined;
     res
       .status(result ? 200 : 404)
       .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'")

@@ -5,11 +5,23 @@ import type { Store, Tx } from '../store/store.ts';
 import { CertificateVerifier, certificateSerial, dnText, parseCertificate, pemOrDer, sha256Hex } from './certificate-verifier.ts';
 import { newKioskCredential } from './kiosk-auth.ts';
 import type { LifecycleService } from './lifecycle-service.ts';
-import { parseResidentCsv } from './resident-import.ts';
+import { recordUpdateRequestSchema, type RecordChange } from '@cert/common';
+import { z } from 'zod';
+import { CATALOG_SETTING, CatalogService, OFFICIAL_SEAL_ASSET } from './catalog.ts';
+import { catalogConfigSchema, type CatalogConfig } from './catalog-config.ts';
+import { parseKosekiCsv, parseRegistrationsCsv, parseResidentsCsv, parseSealsCsv, parseTaxCsv, type ImportResult, type KosekiFiles } from './record-import.ts';
+import type { RecordService } from './record-service.ts';
 import { ServiceError } from './service-error.ts';
 
 /** An operator mistake, reported as a message and a non-zero exit. */
 export class AdminError extends Error {}
+
+/** What an import did: records stored, the same version again, or older than what is stored. */
+export interface ImportSummary {
+  applied: number;
+  unchanged: number;
+  stale: number;
+}
 
 /** The purpose under which the audit checkpoint key is kept. */
 export const CHECKPOINT_KEY_PURPOSE = 'audit-checkpoint';
@@ -35,6 +47,7 @@ export class AdminService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleService,
+    private readonly records: RecordService,
     private readonly clock: Clock = Date.now,
   ) {
     this.verifier = new CertificateVerifier({
@@ -99,19 +112,107 @@ export class AdminService {
     });
   }
 
-  /** Imports residents from CSV: all rows or none. */
-  async importResidents(text: string): Promise<{ imported: number }> {
-    const { residents, problems } = parseResidentCsv(text);
-    if (problems.length) {
-      throw new AdminError(['nothing imported; fix these lines:', ...problems.map((p) => `  line ${p.line}: ${p.message}`)].join('\n'));
+  /** Applies parsed records (all or none), or lists every bad line of the files. */
+  private async importRecords<T>(parsed: ImportResult<T>, toChange: (r: T) => RecordChange): Promise<ImportSummary> {
+    if (!parsed.ok) {
+      throw new AdminError(['nothing imported; fix these lines:', ...parsed.problems.map((p) => `  ${p.file} line ${p.line}: ${p.message}`)].join('\n'));
     }
+    await this.store.read((tx) => this.requireInit(tx));
+    let results;
+    try {
+      results = (await this.records.apply(parsed.records.map(toChange), 'admin')).results;
+    } catch (e) {
+      if (e instanceof ServiceError) throw new AdminError(`nothing imported: ${e.message}`);
+      throw e;
+    }
+    return { applied: results.filter((r) => r.result === 'applied').length, unchanged: results.filter((r) => r.result === 'unchanged').length, stale: results.filter((r) => r.result === 'stale').length };
+  }
+
+  /** Imports residents from CSV: all rows or none. */
+  importResidents(text: string): Promise<ImportSummary> {
+    return this.importRecords(parseResidentsCsv(text, this.clock()), (record) => ({ kind: 'resident', record }));
+  }
+
+  /** Imports seal registrations from CSV with their impressions (file name → PNG bytes). */
+  importSeals(text: string, images: ReadonlyMap<string, Uint8Array>): Promise<ImportSummary> {
+    return this.importRecords(parseSealsCsv(text, images, this.clock()), (record) => ({ kind: 'seal', record }));
+  }
+
+  /** Imports tax records from CSV. */
+  importTax(text: string): Promise<ImportSummary> {
+    return this.importRecords(parseTaxCsv(text, this.clock()), (record) => ({ kind: 'tax', record }));
+  }
+
+  /** Imports 戸籍 (koseki.csv, koseki-members.csv, koseki-events.csv, fuhyo-addresses.csv) as whole records. */
+  importKoseki(files: KosekiFiles): Promise<ImportSummary> {
+    return this.importRecords(parseKosekiCsv(files, this.clock()), (record) => ({ kind: 'koseki', record }));
+  }
+
+  /** Imports 本籍地 利用登録 from CSV. */
+  importRegistrations(text: string): Promise<ImportSummary> {
+    return this.importRecords(parseRegistrationsCsv(text, this.clock()), (record) => ({ kind: 'koseki-registration', record }));
+  }
+
+  /** Applies a live-update file (the admin API's request body) through the CLI. */
+  async applyUpdate(json: string): Promise<ImportSummary> {
+    let body: unknown;
+    try {
+      body = JSON.parse(json);
+    } catch {
+      throw new AdminError('the update file is not valid JSON');
+    }
+    const parsed = recordUpdateRequestSchema.safeParse(body);
+    if (!parsed.success) throw new AdminError(`the update file does not match the records contract: ${z.prettifyError(parsed.error)}`);
+    return this.importRecords({ ok: true, records: parsed.data.changes }, (c) => c);
+  }
+
+  /**
+   * Validates and loads the municipality's catalogue (a JSON file; its 公印 PNG is resolved next
+   * to it). The municipality code must match `admin init`'s. Takes effect at once.
+   */
+  async loadCatalog(json: string, readFile: (name: string) => Buffer): Promise<CatalogConfig> {
+    let config: CatalogConfig;
+    try {
+      config = catalogConfigSchema.parse(JSON.parse(json));
+    } catch (e) {
+      throw new AdminError(`the catalogue is not valid: ${e instanceof z.ZodError ? z.prettifyError(e) : (e as Error).message}`);
+    }
+    let seal: Buffer | null = null;
+    if (config.officialSeal) {
+      try {
+        seal = readFile(config.officialSeal.image);
+      } catch (e) {
+        throw new AdminError(`cannot read the 公印 image ${config.officialSeal.image}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      if (!seal.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new AdminError(`${config.officialSeal.image} is not a PNG image`);
+    }
+    const now = this.clock();
     await this.store.write(async (tx) => {
-      await this.requireInit(tx);
-      const now = this.clock();
-      for (const r of residents) await tx.residents.upsert(r, now);
-      this.record(tx, 'admin.residents.import', null, { count: residents.length });
+      const municipality = await tx.residents.municipality();
+      if (!municipality) throw new AdminError('the data directory is not initialised; run `admin init` first');
+      if (municipality.code !== config.municipality.code) throw new AdminError(`the catalogue is for ${config.municipality.code}, this server issues for ${municipality.code}`);
+      await tx.residents.setMunicipality(config.municipality.code, config.municipality.name, now);
+      await tx.settings.put(CATALOG_SETTING, JSON.stringify(config));
+      if (seal) await tx.records.putAsset(OFFICIAL_SEAL_ASSET, seal, sha256Hex(seal), now);
+      this.record(tx, 'admin.catalog.load', config.municipality.code, { types: Object.keys(config.types) });
     });
-    return { imported: residents.length };
+    return config;
+  }
+
+  /** The catalogue in force (the built-in default while none is loaded). */
+  async catalog(): Promise<CatalogConfig | null> {
+    return this.store.read((tx) => new CatalogService(this.store).config(tx));
+  }
+
+  /** Issues a credential for a resident-records system (shown once). */
+  registerApiClient(name: string): Promise<{ id: string; credential: string }> {
+    if (!name.trim()) throw new AdminError('the client needs a --name');
+    return this.records.registerClient(name.trim());
+  }
+
+  /** Revokes a resident-records system's credential. */
+  async revokeApiClient(id: string): Promise<void> {
+    if (!(await this.records.revokeClient(id))) throw new AdminError(`no active client ${id}`);
   }
 
   /** Links a card's authentication certificate to a resident. */

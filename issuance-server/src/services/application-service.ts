@@ -1,10 +1,11 @@
-import { generateReceiptNumber, type Application, type CertificateType, type CreateApplicationRequest } from '@cert/common';
+import { generateReceiptNumber, type Application, type CertificateType, type CreateApplicationRequest, type SubjectsResponse } from '@cert/common';
 import { randomUUID } from 'node:crypto';
 import type { ServerConfig } from '../config.ts';
 import type { ApplicationRecord } from '../store/application-store.ts';
 import type { Session } from '../store/session-store.ts';
 import type { Store, Tx } from '../store/store.ts';
-import { resolveOrder } from './catalog.ts';
+import { resolveOrder, type CatalogService } from './catalog.ts';
+import { fiscalYearsOn, tokyoMoment } from './catalog-config.ts';
 import type { DocumentService } from './document-service.ts';
 import type { LifecycleService } from './lifecycle-service.ts';
 import { ServiceError } from './service-error.ts';
@@ -30,16 +31,42 @@ export class ApplicationService {
     private readonly store: Store,
     private readonly lifecycle: LifecycleService,
     private readonly documents: DocumentService,
+    private readonly catalog: CatalogService,
     private readonly config: ServerConfig,
   ) {}
+
+  /** Whom the resident may put on a certificate, and what they can ask for (`GET /api/v1/applicant/subjects`). */
+  async subjects(session: Session): Promise<SubjectsResponse> {
+    const now = this.config.clock();
+    return this.store.read(async (tx) => {
+      const me = await tx.residents.get(session.residentId);
+      if (!me) throw new ServiceError('session_invalid', 'the resident is no longer on the register; log in again');
+      const household = me.status === 'active' ? await tx.residents.activeHousehold(me.householdId) : [me];
+      const [entry] = await tx.records.kosekiOf(me.id);
+      const koseki = entry ? await tx.records.koseki(entry.kosekiId) : null;
+      const config = await this.catalog.config(tx);
+      const offered = config ? fiscalYearsOn(config, tokyoMoment(now).date) : [];
+      const recorded = await tx.records.taxYears(me.id);
+      const seal = await tx.records.seal(me.id);
+      return {
+        household: household.map((r) => ({ id: r.id, name: r.name, relationship: r.relationshipToHead, self: r.id === me.id })),
+        koseki: koseki && koseki.status === 'current' ? { persons: koseki.members.map((m) => ({ seq: m.seq, name: `${m.surname}　${m.givenName}`, removed: m.removed, self: m.residentId === me.id })) } : null,
+        taxYears: offered.filter((y) => recorded.includes(y)),
+        seal: seal?.status === 'active',
+        foreign: !!me.nationality,
+      };
+    });
+  }
 
   /** Stores a new application under a fresh random receipt number bound to the session's device key, if the rules allow the certificate now. */
   async create(session: Session, req: CreateApplicationRequest): Promise<Application> {
     const now = this.config.clock();
     const type = req.certificateType as CertificateType;
-    const order = resolveOrder(type, req.options ?? {}, req.copies);
     return this.store.write(async (tx) => {
-      const prep = await this.documents.prepare(tx, { residentId: session.residentId, certificateType: type, options: order.options, copies: req.copies });
+      const config = await this.catalog.config(tx);
+      if (!config) throw new ServiceError('service_unavailable', 'the server has not been initialised with a municipality');
+      const order = resolveOrder(config, type, req.options ?? {}, req.copies, now);
+      const prep = await this.documents.prepare(tx, { residentId: session.residentId, certificateType: type, options: order.options, copies: req.copies }, now, 'application');
       if (!prep.ok) throw new ServiceError(prep.code, prep.message);
       for (;;) {
         const record: ApplicationRecord = {

@@ -73,15 +73,6 @@ export const catalogConfigSchema = z.strictObject({
 /** The catalogue file. */
 export type CatalogConfig = z.output<typeof catalogConfigSchema>;
 
-/** The built-in era table (certificates.md §7). */
-export const DEFAULT_ERAS: readonly EraConfig[] = [
-  { name: '明治', start: '1868-10-23' },
-  { name: '大正', start: '1912-07-30' },
-  { name: '昭和', start: '1926-12-25' },
-  { name: '平成', start: '1989-01-08' },
-  { name: '令和', start: '2019-05-01' },
-];
-
 /** The catalogue of a server that has none loaded: 住民票の写し only, as before catalogues existed. */
 export function defaultCatalog(municipality: { code: string; name: string }): CatalogConfig {
   return catalogConfigSchema.parse({

@@ -7,7 +7,7 @@ import type { CertificateDocument } from '../documents/certificate-model.ts';
 import type { Resident } from '../store/resident-store.ts';
 import type { Tx } from '../store/store.ts';
 import { fiscalYearsOn, signerOn, tokyoMoment, withinServiceHours, type CatalogConfig } from './catalog-config.ts';
-import { fiscalYearLabel } from './wareki-labels.ts';
+import { fiscalYearLabel } from '../documents/wareki.ts';
 
 /** When the rules run: kiosk-only rules (service hours) apply from the claim on. */
 export type RuleStage = 'application' | 'claim' | 'delivery';

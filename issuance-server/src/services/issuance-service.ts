@@ -18,6 +18,7 @@ import type { Store, Tx } from '../store/store.ts';
 import type { DeviceKey } from './device-keys.ts';
 import { verifyDeviceSignature } from './device-keys.ts';
 import { DocumentRefused, RendererBusy, type DocumentService, type Preparation } from './document-service.ts';
+import { toIsoDateJst } from '../documents/wareki.ts';
 import type { LifecycleService } from './lifecycle-service.ts';
 import { takeTokens } from './rate-limiter.ts';
 import { ServiceError } from './service-error.ts';
@@ -84,7 +85,7 @@ export class IssuanceService {
         return refuse(new ServiceError('receipt_not_found', NOT_FOUND_MESSAGE));
       }
       if (app.status === 'in_issuance') return refuse(new ServiceError('issuance_in_progress', 'this receipt is being issued at another kiosk'));
-      const prep = await this.documents.prepare(tx, app);
+      const prep = await this.documents.prepare(tx, app, now, 'claim');
       if (!prep.ok) return refuse(new ServiceError(prep.code, prep.message));
       const attempt: AttemptRecord = {
         id: randomUUID(),
@@ -217,13 +218,15 @@ export class IssuanceService {
   private async readyDocument(attempt: AttemptRecord, actor: `kiosk:${string}` | 'system'): Promise<StoredDocument> {
     const { prep, stored } = await this.store.read(async (tx) => {
       const app = (await tx.applications.get(attempt.applicationId))!;
-      return { prep: await this.documents.prepare(tx, app), stored: await tx.applications.document(attempt.id) };
+      return { prep: await this.documents.prepare(tx, app, this.config.clock(), 'delivery'), stored: await tx.applications.document(attempt.id) };
     });
     if (!prep.ok) return this.refuse(attempt, prep, actor, this.config.clock());
     if (stored?.inputSha256 === prep.contentSha256) return stored;
     let rendered: StoredDocument;
     try {
-      rendered = await this.documents.render(prep, new Date(this.config.clock()));
+      const issuedAt = new Date(this.config.clock());
+      const firstSerial = await this.store.write((tx) => tx.records.takeSerials(toIsoDateJst(issuedAt), prep.copies));
+      rendered = await this.documents.render(prep, { issuanceId: attempt.id, terminal: attempt.kioskId }, issuedAt, firstSerial);
     } catch (e) {
       if (e instanceof RendererBusy) throw new ServiceError('service_unavailable', 'the certificate is being prepared; fetch it again shortly', { 'Retry-After': '1' });
       if (!(e instanceof DocumentRefused)) throw e;

@@ -5,11 +5,6 @@ import type { Store } from '../store/store.ts';
 export class PublicService {
   constructor(private readonly store: Store) {}
 
-  /** The municipality this server issues for, or null before `admin init`. */
-  municipality(): Promise<{ code: string; name: string } | null> {
-    return this.store.read((tx) => tx.residents.municipality());
-  }
-
   /**
    * Looks up a verification code. A document counts as issued once delivered to a kiosk
    * (printed, printing, or with an outcome nobody knows yet — the paper may exist); a

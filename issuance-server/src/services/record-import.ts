@@ -1,6 +1,9 @@
 // CSV imports of the municipality's records (certificates.md conventions: camelCase headers,
 // YYYY-MM-DD dates, true/false flags, empty = not recorded). Every file is checked whole: either
 // every record is returned, or every problem, with its file and line, and nothing is imported.
+// A row's `version` column is the source system's version of the record (epoch milliseconds of
+// its change is the recommended choice, so imports and live updates compare); without one, a
+// row gets `defaultVersion` (the import's time).
 import {
   TAX_AMOUNT_FIELDS,
   TAX_COUNT_FIELDS,
@@ -125,7 +128,7 @@ const RESIDENT_OPTIONAL = [
 ] as const;
 
 /** The resident register CSV. */
-export function parseResidentsCsv(text: string, file = 'residents.csv'): ImportResult<ResidentRecord> {
+export function parseResidentsCsv(text: string, defaultVersion: number, file = 'residents.csv'): ImportResult<ResidentRecord> {
   const problems: CsvProblem[] = [];
   const rows = readTable(file, text, RESIDENT_REQUIRED, RESIDENT_OPTIONAL, problems);
   const records: { line: number; key: string; value: ResidentRecord }[] = [];
@@ -135,7 +138,7 @@ export function parseResidentsCsv(text: string, file = 'residents.csv'): ImportR
       status: v['status'] || 'active',
       supportMeasure: flag(v['supportMeasure'], false),
       gaijiPending: flag(v['gaijiPending'], false),
-      version: num(v['version'], 0),
+      version: num(v['version'], defaultVersion),
     };
     const r = validate(residentRecordSchema, input, file, line, problems);
     if (r) records.push({ line, key: r.id, value: r });
@@ -152,7 +155,7 @@ const SEAL_SIZE_TOLERANCE_MM = 0.5;
  * The seal registrations CSV with its impressions (`images` maps a file name to PNG bytes): the
  * declared size must be 8–25 mm and match the PNG's pixels at its recorded resolution.
  */
-export function parseSealsCsv(text: string, images: ReadonlyMap<string, Uint8Array>, file = 'seal-registrations.csv'): ImportResult<SealRegistrationRecord> {
+export function parseSealsCsv(text: string, images: ReadonlyMap<string, Uint8Array>, defaultVersion: number, file = 'seal-registrations.csv'): ImportResult<SealRegistrationRecord> {
   const problems: CsvProblem[] = [];
   const rows = readTable(file, text, SEAL_REQUIRED, SEAL_OPTIONAL, problems);
   const records: { line: number; key: string; value: SealRegistrationRecord }[] = [];
@@ -185,7 +188,7 @@ export function parseSealsCsv(text: string, images: ReadonlyMap<string, Uint8Arr
         widthMm: width,
         heightMm: height,
         printSex: flag(v['printSex'], null),
-        version: num(v['version'], 0),
+        version: num(v['version'], defaultVersion),
       },
       file,
       line,
@@ -200,7 +203,7 @@ const TAX_REQUIRED = ['residentId', 'fiscalYear', 'incomeYear', 'status', 'addre
 const TAX_OPTIONAL = ['assessedOn', 'availableFrom', 'spouseDeduction', 'remarks', 'version', ...TAX_AMOUNT_FIELDS, ...TAX_COUNT_FIELDS] as const;
 
 /** The tax records CSV, one row per resident and fiscal year; an empty amount prints 「*」. */
-export function parseTaxCsv(text: string, file = 'tax-records.csv'): ImportResult<TaxRecord> {
+export function parseTaxCsv(text: string, defaultVersion: number, file = 'tax-records.csv'): ImportResult<TaxRecord> {
   const problems: CsvProblem[] = [];
   const rows = readTable(file, text, TAX_REQUIRED, TAX_OPTIONAL, problems);
   const records: { line: number; key: string; value: TaxRecord }[] = [];
@@ -219,7 +222,7 @@ export function parseTaxCsv(text: string, file = 'tax-records.csv'): ImportResul
         spouseDeduction: flag(v['spouseDeduction'], false),
         counts: Object.fromEntries(TAX_COUNT_FIELDS.map((f) => [f, num(v[f], 0)])),
         remarks: empty(v['remarks']),
-        version: num(v['version'], 0),
+        version: num(v['version'], defaultVersion),
       },
       file,
       line,
@@ -252,7 +255,7 @@ function jsonCell(v: string | undefined, file: string, line: number, column: str
  * The 戸籍 files assembled into whole 戸籍 records: headers, members in seq order with their
  * 身分事項 and 附票 addresses. Rows pointing at a 戸籍 or member that is not there are problems.
  */
-export function parseKosekiCsv(files: KosekiFiles): ImportResult<KosekiRecord> {
+export function parseKosekiCsv(files: KosekiFiles, defaultVersion: number): ImportResult<KosekiRecord> {
   const problems: CsvProblem[] = [];
   const headers = readTable('koseki.csv', files.koseki, ['kosekiId', 'honseki', 'headSurname', 'headGivenName'], ['status', 'pendingNotification', 'eventsJson', 'version'], problems);
   const memberRows = readTable(
@@ -278,7 +281,7 @@ export function parseKosekiCsv(files: KosekiFiles): ImportResult<KosekiRecord> {
         status: v['status'] || 'current',
         pendingNotification: flag(v['pendingNotification'], false),
         events: jsonCell(v['eventsJson'], 'koseki.csv', line, 'eventsJson', problems),
-        version: num(v['version'], 0),
+        version: num(v['version'], defaultVersion),
       },
     });
   }
@@ -354,12 +357,12 @@ export function parseKosekiCsv(files: KosekiFiles): ImportResult<KosekiRecord> {
 }
 
 /** The 本籍地 利用登録 CSV. */
-export function parseRegistrationsCsv(text: string, file = 'koseki-registrations.csv'): ImportResult<KosekiRegistration> {
+export function parseRegistrationsCsv(text: string, defaultVersion: number, file = 'koseki-registrations.csv'): ImportResult<KosekiRegistration> {
   const problems: CsvProblem[] = [];
   const rows = readTable(file, text, ['residentId', 'kosekiId', 'registeredOn', 'effectiveFrom'], ['version'], problems);
   const records: { line: number; key: string; value: KosekiRegistration }[] = [];
   for (const { line, values: v } of rows) {
-    const r = validate(kosekiRegistrationSchema, { ...v, version: num(v['version'], 0) }, file, line, problems);
+    const r = validate(kosekiRegistrationSchema, { ...v, version: num(v['version'], defaultVersion) }, file, line, problems);
     if (r) records.push({ line, key: `${r.residentId}/${r.kosekiId}`, value: r });
   }
   return finish(noDuplicates(records, file, 'residentId/kosekiId', problems), problems);

@@ -172,10 +172,10 @@ export class RecordStore {
     return (await this.sql.get<{ bytes: Buffer }>('SELECT bytes FROM municipal_assets WHERE name = ?', [name]))?.bytes ?? null;
   }
 
-  /** The next 発行番号 serial of a day (1, 2, …), shared by every node. */
-  async nextSerial(day: string): Promise<number> {
+  /** Takes `count` consecutive 発行番号 serials of a day (1, 2, …), shared by every node; returns the first. */
+  async takeSerials(day: string, count: number): Promise<number> {
     await this.sql.run('INSERT INTO issue_serials (day, last) VALUES (?, 0) ON CONFLICT DO NOTHING', [day]);
-    await this.sql.run('UPDATE issue_serials SET last = last + 1 WHERE day = ?', [day]);
-    return Number((await this.sql.get<{ last: number }>('SELECT last FROM issue_serials WHERE day = ?', [day]))!.last);
+    await this.sql.run('UPDATE issue_serials SET last = last + ? WHERE day = ?', [count, day]);
+    return Number((await this.sql.get<{ last: number }>('SELECT last FROM issue_serials WHERE day = ?', [day]))!.last) - count + 1;
   }
 }

@@ -8,6 +8,9 @@ import type { ChangeFeed, LifecycleChange } from './change-feed.ts';
 import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
 import { KioskStore } from './kiosk-store.ts';
 import { RateLimitStore } from './rate-limit-store.ts';
+import { RecordStore } from './record-store.ts';
+import { ApiClientStore } from './api-client-store.ts';
+import { SettingsStore } from './settings-store.ts';
 import { ResidentStore } from './resident-store.ts';
 import { ServerKeyStore } from './server-key-store.ts';
 import { SessionStore } from './session-store.ts';
@@ -22,6 +25,9 @@ export class Tx {
   readonly kiosks: KioskStore;
   readonly limits: RateLimitStore;
   readonly keys: ServerKeyStore;
+  readonly records: RecordStore;
+  readonly apiClients: ApiClientStore;
+  readonly settings: SettingsStore;
   readonly auditLog: AuditLog;
   /** Audit events to append when the transaction ends. */
   readonly pendingAudit: PendingAuditEvent[] = [];
@@ -39,6 +45,9 @@ export class Tx {
     this.kiosks = new KioskStore(sql);
     this.limits = new RateLimitStore(sql);
     this.keys = new ServerKeyStore(sql);
+    this.records = new RecordStore(sql);
+    this.apiClients = new ApiClientStore(sql);
+    this.settings = new SettingsStore(sql);
     this.auditLog = new AuditLog(sql);
   }
 

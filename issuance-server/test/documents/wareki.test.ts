@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { toIsoDateJst, toWareki } from '../../src/documents/wareki.ts';
+import { fiscalYearLabel, toIsoDateJst, toSeireki, toWareki } from '../../src/documents/wareki.ts';
 
 describe('documents/wareki', () => {
   it('switches era on the first day of each era, with 元年 for year 1', () => {
@@ -30,7 +30,27 @@ describe('documents/wareki', () => {
   it('rejects malformed, impossible and pre-Meiji dates', () => {
     assert.throws(() => toWareki('2023-2-3'), RangeError);
     assert.throws(() => toWareki('2023-02-30'), RangeError);
-    assert.throws(() => toWareki('1868-10-22'), /Meiji/);
+    assert.throws(() => toWareki('1868-10-22'), /before the first era/);
     assert.throws(() => toIsoDateJst(new Date('nope')), RangeError);
+  });
+
+  it('the era table is data: a new era is configuration', () => {
+    const withNewEra = [{ name: '明治', start: '1868-10-23' }, { name: '令和', start: '2019-05-01' }, { name: '新元', start: '2040-02-01' }];
+    assert.equal(toWareki('2040-01-31', withNewEra), '令和22年1月31日');
+    assert.equal(toWareki('2040-02-01', withNewEra), '新元元年2月1日');
+    assert.equal(toWareki('2041-03-03', withNewEra), '新元2年3月3日');
+  });
+
+  it('fiscal years: named at 1 April, FY2019 as the municipality chooses', () => {
+    assert.equal(fiscalYearLabel(2026), '令和8年度');
+    assert.equal(fiscalYearLabel(2020), '令和2年度');
+    assert.equal(fiscalYearLabel(2018), '平成30年度');
+    assert.equal(fiscalYearLabel(2019), '令和元年度');
+    assert.equal(fiscalYearLabel(2019, undefined, '平成31年度'), '平成31年度');
+    assert.equal(fiscalYearLabel(1989), '平成元年度');
+  });
+
+  it('西暦 for a foreign national', () => {
+    assert.equal(toSeireki('1963-09-25'), '1963年9月25日');
   });
 });
