@@ -5,6 +5,7 @@ import { ApplicationService } from './services/application-service.ts';
 import { AuthService } from './services/auth-service.ts';
 import { CatalogService } from './services/catalog.ts';
 import { DocumentService, type DocumentRenderer } from './services/document-service.ts';
+import { fontCoverage, type TextCoverage } from './services/printable-text.ts';
 import { RecordService } from './services/record-service.ts';
 import { IssuanceService } from './services/issuance-service.ts';
 import { LifecycleService } from './services/lifecycle-service.ts';
@@ -47,7 +48,10 @@ export function openStore(config: Pick<ServerConfig, 'dataDir'> & Partial<Pick<S
 /** The admin CLI's context (no renderer: imports and reports never draw a document). */
 export function createAdminContext(config: ServerConfig, log: Logger): AdminContext {
   const store = openStore(config);
-  const admin = new AdminService(store, new LifecycleService(store, config, log), new RecordService(store, config.clock), config.clock);
+  // Only imports need the font's coverage: read it (a few hundred ms for IPAmj) on first use.
+  let coverage: Promise<TextCoverage> | null = null;
+  const records = new RecordService(store, config.clock, () => (coverage ??= fontCoverage(config.fontPath)));
+  const admin = new AdminService(store, new LifecycleService(store, config, log), records, config.clock);
   return { store, admin, close: () => store.close() };
 }
 
@@ -57,16 +61,17 @@ export function createContext(config: ServerConfig, log: Logger, publicUrl: () =
   const lifecycle = new LifecycleService(store, config, log);
   const catalog = new CatalogService(store);
   const documents = new DocumentService(renderer, catalog, publicUrl);
+  const records = new RecordService(store, config.clock, async () => renderer.coverage);
   return {
     store,
     renderer,
     lifecycle,
     auth: new AuthService(store, config, log),
     catalog,
-    records: new RecordService(store, config.clock),
+    records,
     applications: new ApplicationService(store, lifecycle, documents, catalog, config),
     issuance: new IssuanceService(store, lifecycle, documents, config, log),
-    admin: new AdminService(store, lifecycle, new RecordService(store, config.clock), config.clock),
+    admin: new AdminService(store, lifecycle, records, config.clock),
     close: () => store.close(),
   };
 }

@@ -5,3 +5,4 @@ export { createAdminContext, createContext } from './context.ts';
 export { createLogger } from './logger.ts';
 export { DEFAULT_FONT_PATH } from './documents/font-source.ts';
 export { MANIFEST_ASSET, SERVER_ASSETS, type AssetManifest } from './runtime/single-executable.ts';
+export { readSealImages } from './cli/seal-images.ts';

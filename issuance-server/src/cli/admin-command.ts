@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { unzipSync } from 'fflate';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createAdminContext } from '../context.ts';
 import { defaultServerConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -9,6 +8,7 @@ import type { AuditCheckpoint } from '../store/audit-log.ts';
 import { backupSqlite, restoreSqlite } from '../store/db/sqlite-backup.ts';
 import { MIGRATIONS } from '../store/migrations/index.ts';
 import { parseOptions, UsageError } from './cli-options.ts';
+import { readSealImages } from './seal-images.ts';
 
 function readInput(path: string | undefined, what: string): Buffer {
   if (!path) throw new UsageError(`${what} file is required`);
@@ -17,21 +17,6 @@ function readInput(path: string | undefined, what: string): Buffer {
   } catch (e) {
     throw new AdminError(`cannot read ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-}
-
-/** The PNG images of a folder or a zip file, by file name. */
-function readImages(path: string): Map<string, Uint8Array> {
-  const images = new Map<string, Uint8Array>();
-  try {
-    if (statSync(path).isDirectory()) {
-      for (const name of readdirSync(path)) if (name.toLowerCase().endsWith('.png')) images.set(name, readFileSync(join(path, name)));
-    } else {
-      for (const [name, bytes] of Object.entries(unzipSync(readFileSync(path)))) if (name.toLowerCase().endsWith('.png')) images.set(basename(name), bytes);
-    }
-  } catch (e) {
-    throw new AdminError(`cannot read the images ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return images;
 }
 
 /** Prints what an import did. */
@@ -129,7 +114,7 @@ export async function runAdmin(args: string[]): Promise<number> {
       case 'seals import':
         need(3);
         if (!values.images) throw new UsageError('seals import needs --images DIR|ZIP (the PNG impressions the CSV names)');
-        report('seal registration', await admin.importSeals(readInput(file, 'CSV').toString('utf8'), readImages(values.images)));
+        report('seal registration', await admin.importSeals(readInput(file, 'CSV').toString('utf8'), readSealImages(values.images)));
         return 0;
       case 'tax import':
         need(3);

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 
 /** IPAex Mincho as installed by Debian's fonts-ipaexfont (IPA Font License: redistributable). */
-export const DEFAULT_FONT_PATH = '/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf';
+export const DEFAULT_FONT_PATH = '/usr/share/fonts/truetype/ipamj/ipamjm.ttf';
 
 /** IPAmj Mincho as installed by Debian's fonts-ipamj-mincho: 46 MB, with 𠮷 and the 文字情報基盤 IVS variants. */
 export const IPAMJ_FONT_PATH = '/usr/share/fonts/truetype/ipamj/ipamjm.ttf';

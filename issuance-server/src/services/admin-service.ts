@@ -9,7 +9,8 @@ import { recordUpdateRequestSchema, type RecordChange } from '@cert/common';
 import { z } from 'zod';
 import { CATALOG_SETTING, CatalogService, OFFICIAL_SEAL_ASSET } from './catalog.ts';
 import { catalogConfigSchema, type CatalogConfig } from './catalog-config.ts';
-import { parseKosekiCsv, parseRegistrationsCsv, parseResidentsCsv, parseSealsCsv, parseTaxCsv, type ImportResult, type KosekiFiles } from './record-import.ts';
+import { parseKosekiCsv, parseRegistrationsCsv, parseResidentsCsv, parseSealsCsv, parseTaxCsv, type ImportOptions, type ImportResult, type KosekiFiles } from './record-import.ts';
+import { printSizeProblem } from './png-info.ts';
 import type { RecordService } from './record-service.ts';
 import { ServiceError } from './service-error.ts';
 
@@ -112,6 +113,11 @@ export class AdminService {
     });
   }
 
+  /** How the CSV parsers read rows now: this moment's version, the certificate font's coverage. */
+  private async importOptions(): Promise<ImportOptions> {
+    return { defaultVersion: this.clock(), coverage: await this.records.coverage() };
+  }
+
   /** Applies parsed records (all or none), or lists every bad line of the files. */
   private async importRecords<T>(parsed: ImportResult<T>, toChange: (r: T) => RecordChange): Promise<ImportSummary> {
     if (!parsed.ok) {
@@ -129,28 +135,28 @@ export class AdminService {
   }
 
   /** Imports residents from CSV: all rows or none. */
-  importResidents(text: string): Promise<ImportSummary> {
-    return this.importRecords(parseResidentsCsv(text, this.clock()), (record) => ({ kind: 'resident', record }));
+  async importResidents(text: string): Promise<ImportSummary> {
+    return this.importRecords(parseResidentsCsv(text, await this.importOptions()), (record) => ({ kind: 'resident', record }));
   }
 
   /** Imports seal registrations from CSV with their impressions (file name → PNG bytes). */
-  importSeals(text: string, images: ReadonlyMap<string, Uint8Array>): Promise<ImportSummary> {
-    return this.importRecords(parseSealsCsv(text, images, this.clock()), (record) => ({ kind: 'seal', record }));
+  async importSeals(text: string, images: ReadonlyMap<string, Uint8Array>): Promise<ImportSummary> {
+    return this.importRecords(parseSealsCsv(text, images, await this.importOptions()), (record) => ({ kind: 'seal', record }));
   }
 
   /** Imports tax records from CSV. */
-  importTax(text: string): Promise<ImportSummary> {
-    return this.importRecords(parseTaxCsv(text, this.clock()), (record) => ({ kind: 'tax', record }));
+  async importTax(text: string): Promise<ImportSummary> {
+    return this.importRecords(parseTaxCsv(text, await this.importOptions()), (record) => ({ kind: 'tax', record }));
   }
 
   /** Imports 戸籍 (koseki.csv, koseki-members.csv, koseki-events.csv, fuhyo-addresses.csv) as whole records. */
-  importKoseki(files: KosekiFiles): Promise<ImportSummary> {
-    return this.importRecords(parseKosekiCsv(files, this.clock()), (record) => ({ kind: 'koseki', record }));
+  async importKoseki(files: KosekiFiles): Promise<ImportSummary> {
+    return this.importRecords(parseKosekiCsv(files, await this.importOptions()), (record) => ({ kind: 'koseki', record }));
   }
 
   /** Imports 本籍地 利用登録 from CSV. */
-  importRegistrations(text: string): Promise<ImportSummary> {
-    return this.importRecords(parseRegistrationsCsv(text, this.clock()), (record) => ({ kind: 'koseki-registration', record }));
+  async importRegistrations(text: string): Promise<ImportSummary> {
+    return this.importRecords(parseRegistrationsCsv(text, await this.importOptions()), (record) => ({ kind: 'koseki-registration', record }));
   }
 
   /** Applies a live-update file (the admin API's request body) through the CLI. */
@@ -184,7 +190,8 @@ export class AdminService {
       } catch (e) {
         throw new AdminError(`cannot read the 公印 image ${config.officialSeal.image}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      if (!seal.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new AdminError(`${config.officialSeal.image} is not a PNG image`);
+      const problem = printSizeProblem(seal, config.officialSeal.sizeMm, config.officialSeal.sizeMm);
+      if (problem) throw new AdminError(`${config.officialSeal.image}: ${problem}`);
     }
     const now = this.clock();
     await this.store.write(async (tx) => {

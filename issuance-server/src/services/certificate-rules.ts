@@ -2,12 +2,12 @@
 // the data as it is at this moment. The same function runs when the application is made, when a
 // kiosk claims it and again before the document is handed over, so that data changed in between
 // (a seal abolished, a move-out notified, a support measure set, a 届出 pending) stops the print.
-import { TAX_AMOUNT_FIELDS, TAX_COUNT_FIELDS, type CertificateType, type KosekiRecord, type RefusalCode } from '@cert/common';
+import { TAX_AMOUNT_FIELDS, TAX_COUNT_FIELDS, isoDateSchema, type CertificateType, type KosekiRecord, type RefusalCode } from '@cert/common';
 import type { CertificateDocument } from '../documents/certificate-model.ts';
 import type { Resident } from '../store/resident-store.ts';
 import type { Tx } from '../store/store.ts';
 import { fiscalYearsOn, signerOn, tokyoMoment, withinServiceHours, type CatalogConfig } from './catalog-config.ts';
-import { fiscalYearLabel } from '../documents/wareki.ts';
+import { DEFAULT_ERAS, fiscalYearLabel, toWareki } from '../documents/wareki.ts';
 
 /** When the rules run: kiosk-only rules (service hours) apply from the claim on. */
 export type RuleStage = 'application' | 'claim' | 'delivery';
@@ -50,9 +50,17 @@ const TITLES: Record<CertificateType, { title: string; certification: string }> 
 const WHOLE_HOUSEHOLD_CERTIFICATION = 'この写しは、世帯全員の住民票の原本と相違ないことを証明する。';
 
 const RESIDENCY_TYPES: readonly CertificateType[] = ['juminhyo', 'juminhyo_kisai', 'inkan', 'kazei'];
-const KOSEKI_TYPES: readonly CertificateType[] = ['koseki_zenbu', 'koseki_kojin', 'koseki_fuhyo'];
 /** The 附票 stopped recording date of birth and sex for persons removed before this day. */
 const FUHYO_BIRTH_FROM = '2022-01-11';
+
+/** 身分事項 and 戸籍事項 as printed: their ISO dates (the records' convention) in 和暦 by the era table. */
+function eventsForPrint(events: KosekiRecord['events'], catalog: CatalogConfig): KosekiRecord['events'] {
+  const eras = catalog.eras ?? DEFAULT_ERAS;
+  const first = eras.reduce((a, e) => (e.start < a ? e.start : a), '9999');
+  // A date before the first era (or not a calendar date) prints as recorded.
+  const print = (value: string) => (isoDateSchema.safeParse(value).success && value >= first ? toWareki(value, eras) : value);
+  return events.map((e) => ({ type: e.type, fields: e.fields.map(([label, value]): [string, string] => [label, print(value)]) }));
+}
 
 /** The ids or seqs a comma-separated option lists. */
 export function listOption(value: string | undefined): string[] {
@@ -250,7 +258,7 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
           {
             honseki: koseki.honseki,
             headName,
-            kosekiEvents: koseki.events,
+            kosekiEvents: eventsForPrint(koseki.events, catalog),
             persons: members.map((m) => ({
               removed: m.removed,
               surname: m.surname,
@@ -266,7 +274,7 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
               adoptiveFather: m.adoptiveFather,
               adoptiveMother: m.adoptiveMother,
               adoptiveRelationship: m.adoptiveRelationship,
-              events: m.events,
+              events: eventsForPrint(m.events, catalog),
             })),
           },
           headName,
@@ -316,6 +324,3 @@ async function kosekiFor(tx: Tx, applicant: Resident, today: string): Promise<{ 
   if (koseki.pendingNotification) return { ok: false, code: 'koseki_pending_notification', message: 'a notification (届出) is being entered into the 戸籍; try again once it is done' };
   return { ok: true, koseki };
 }
-
-/** Every certificate type whose rules depend on a 戸籍. */
-export const isKosekiType = (t: CertificateType): boolean => KOSEKI_TYPES.includes(t);

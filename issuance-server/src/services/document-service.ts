@@ -2,7 +2,7 @@ import type { RefusalCode } from '@cert/common';
 import { createHash, randomBytes } from 'node:crypto';
 import type { CertificateDocument } from '../documents/certificate-model.ts';
 import { DocumentError } from '../documents/document-error.ts';
-import type { MissingGlyph } from '../documents/glyph-coverage.ts';
+import type { TextCoverage } from './printable-text.ts';
 import { DEFAULT_ERAS, toIsoDateJst } from '../documents/wareki.ts';
 import type { ApplicationRecord, StoredDocument } from '../store/application-store.ts';
 import type { Tx } from '../store/store.ts';
@@ -32,7 +32,7 @@ export interface DocumentRenderer {
   /** The PDF; rejects with a DocumentError. */
   render(request: CertificateDocument): Promise<Uint8Array>;
   /** Characters (or variation sequences) the font cannot draw; available once ready. */
-  readonly coverage: { missingGlyphs(texts: readonly string[]): MissingGlyph[] };
+  readonly coverage: TextCoverage;
   close(): Promise<void>;
 }
 

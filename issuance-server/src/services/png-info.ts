@@ -38,3 +38,16 @@ export function pngPhysicalSize(bytes: Uint8Array): PngSize {
   if (!ppm || !ppm[0] || !ppm[1]) return { ok: false, problem: 'the PNG does not record its resolution (pHYs in pixels per metre); its physical size is unknown' };
   return { ok: true, widthPx: width, heightPx: height, widthMm: (width / ppm[0]) * 1000, heightMm: (height / ppm[1]) * 1000 };
 }
+
+/** How far an image's size at its recorded resolution may be from the size it is declared to print at. */
+const PRINT_SIZE_TOLERANCE_MM = 0.5;
+
+/** Why `png` cannot be printed as `widthMm` × `heightMm` (not a usable PNG, or another size), or null when it can. */
+export function printSizeProblem(png: Uint8Array, widthMm: number, heightMm: number): string | null {
+  const size = pngPhysicalSize(png);
+  if (!size.ok) return size.problem;
+  if (Math.abs(size.widthMm - widthMm) > PRINT_SIZE_TOLERANCE_MM || Math.abs(size.heightMm - heightMm) > PRINT_SIZE_TOLERANCE_MM) {
+    return `the image is ${size.widthMm.toFixed(1)} × ${size.heightMm.toFixed(1)} mm at its resolution, not ${widthMm} × ${heightMm} mm`;
+  }
+  return null;
+}

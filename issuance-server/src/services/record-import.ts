@@ -18,9 +18,18 @@ import {
   type SealRegistrationRecord,
   type TaxRecord,
 } from '@cert/common';
+import type { RecordChange } from '@cert/common';
 import type { z } from 'zod';
 import { parseCsv } from './csv.ts';
-import { pngPhysicalSize } from './png-info.ts';
+import { printSizeProblem } from './png-info.ts';
+import { unprintableFields, type TextCoverage } from './printable-text.ts';
+
+/** How rows are read: the version of rows without one, and what the certificate font can print. */
+export interface ImportOptions {
+  /** The import's time, in epoch milliseconds. */
+  defaultVersion: number;
+  coverage: TextCoverage;
+}
 
 /** A problem with one line of one file. */
 export interface CsvProblem {
@@ -90,6 +99,13 @@ function num(v: string | undefined, fallback: number | null): number | null | st
   return /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
 }
 
+/** Names, addresses and 身分事項 the font cannot draw are problems of the row they come from. */
+function checkGlyphs(change: RecordChange, coverage: TextCoverage, file: string, line: number, problems: CsvProblem[]): boolean {
+  const found = unprintableFields(change, coverage);
+  for (const message of found) problems.push({ file, line, message });
+  return found.length === 0;
+}
+
 const empty = (v: string | undefined) => (v === undefined || v === '' ? null : v);
 
 function noDuplicates<T>(records: { line: number; key: string; value: T }[], file: string, what: string, problems: CsvProblem[]): T[] {
@@ -128,7 +144,7 @@ const RESIDENT_OPTIONAL = [
 ] as const;
 
 /** The resident register CSV. */
-export function parseResidentsCsv(text: string, defaultVersion: number, file = 'residents.csv'): ImportResult<ResidentRecord> {
+export function parseResidentsCsv(text: string, { defaultVersion, coverage }: ImportOptions, file = 'residents.csv'): ImportResult<ResidentRecord> {
   const problems: CsvProblem[] = [];
   const rows = readTable(file, text, RESIDENT_REQUIRED, RESIDENT_OPTIONAL, problems);
   const records: { line: number; key: string; value: ResidentRecord }[] = [];
@@ -141,21 +157,19 @@ export function parseResidentsCsv(text: string, defaultVersion: number, file = '
       version: num(v['version'], defaultVersion),
     };
     const r = validate(residentRecordSchema, input, file, line, problems);
-    if (r) records.push({ line, key: r.id, value: r });
+    if (r && checkGlyphs({ kind: 'resident', record: r }, coverage, file, line, problems)) records.push({ line, key: r.id, value: r });
   }
   return finish(noDuplicates(records, file, 'id', problems), problems);
 }
 
 const SEAL_REQUIRED = ['residentId', 'registrationNumber', 'registeredOn', 'status', 'sealImageFile', 'sealWidthMm', 'sealHeightMm'] as const;
 const SEAL_OPTIONAL = ['statusChangedOn', 'printSex', 'version'] as const;
-/** How far the image's size at its recorded resolution may be from the declared size. */
-const SEAL_SIZE_TOLERANCE_MM = 0.5;
 
 /**
  * The seal registrations CSV with its impressions (`images` maps a file name to PNG bytes): the
  * declared size must be 8–25 mm and match the PNG's pixels at its recorded resolution.
  */
-export function parseSealsCsv(text: string, images: ReadonlyMap<string, Uint8Array>, defaultVersion: number, file = 'seal-registrations.csv'): ImportResult<SealRegistrationRecord> {
+export function parseSealsCsv(text: string, images: ReadonlyMap<string, Uint8Array>, { defaultVersion }: ImportOptions, file = 'seal-registrations.csv'): ImportResult<SealRegistrationRecord> {
   const problems: CsvProblem[] = [];
   const rows = readTable(file, text, SEAL_REQUIRED, SEAL_OPTIONAL, problems);
   const records: { line: number; key: string; value: SealRegistrationRecord }[] = [];
@@ -165,17 +179,8 @@ export function parseSealsCsv(text: string, images: ReadonlyMap<string, Uint8Arr
     if (!image) problems.push({ file, line, message: `sealImageFile "${v['sealImageFile']}" is not among the images` });
     const width = num(v['sealWidthMm'], null);
     const height = num(v['sealHeightMm'], null);
-    if (image && typeof width === 'number' && typeof height === 'number') {
-      const size = pngPhysicalSize(image);
-      if (!size.ok) problems.push({ file, line, message: `${v['sealImageFile']}: ${size.problem}` });
-      else if (Math.abs(size.widthMm - width) > SEAL_SIZE_TOLERANCE_MM || Math.abs(size.heightMm - height) > SEAL_SIZE_TOLERANCE_MM) {
-        problems.push({
-          file,
-          line,
-          message: `${v['sealImageFile']} is ${size.widthMm.toFixed(1)} × ${size.heightMm.toFixed(1)} mm at its resolution, not ${width} × ${height} mm`,
-        });
-      }
-    }
+    const sizeProblem = image && typeof width === 'number' && typeof height === 'number' ? printSizeProblem(image, width, height) : null;
+    if (sizeProblem) problems.push({ file, line, message: `${v['sealImageFile']}: ${sizeProblem}` });
     const r = validate(
       sealRegistrationRecordSchema,
       {
@@ -200,10 +205,10 @@ export function parseSealsCsv(text: string, images: ReadonlyMap<string, Uint8Arr
 }
 
 const TAX_REQUIRED = ['residentId', 'fiscalYear', 'incomeYear', 'status', 'addressOnJan1', 'nameOnJan1'] as const;
-const TAX_OPTIONAL = ['assessedOn', 'availableFrom', 'spouseDeduction', 'remarks', 'version', ...TAX_AMOUNT_FIELDS, ...TAX_COUNT_FIELDS] as const;
+const TAX_OPTIONAL = ['assessedOn', 'spouseDeduction', 'remarks', 'version', ...TAX_AMOUNT_FIELDS, ...TAX_COUNT_FIELDS] as const;
 
 /** The tax records CSV, one row per resident and fiscal year; an empty amount prints 「*」. */
-export function parseTaxCsv(text: string, defaultVersion: number, file = 'tax-records.csv'): ImportResult<TaxRecord> {
+export function parseTaxCsv(text: string, { defaultVersion, coverage }: ImportOptions, file = 'tax-records.csv'): ImportResult<TaxRecord> {
   const problems: CsvProblem[] = [];
   const rows = readTable(file, text, TAX_REQUIRED, TAX_OPTIONAL, problems);
   const records: { line: number; key: string; value: TaxRecord }[] = [];
@@ -228,7 +233,7 @@ export function parseTaxCsv(text: string, defaultVersion: number, file = 'tax-re
       line,
       problems,
     );
-    if (r) records.push({ line, key: `${r.residentId}/${r.fiscalYear}`, value: r });
+    if (r && checkGlyphs({ kind: 'tax', record: r }, coverage, file, line, problems)) records.push({ line, key: `${r.residentId}/${r.fiscalYear}`, value: r });
   }
   return finish(noDuplicates(records, file, 'residentId/fiscalYear', problems), problems);
 }
@@ -255,7 +260,7 @@ function jsonCell(v: string | undefined, file: string, line: number, column: str
  * The 戸籍 files assembled into whole 戸籍 records: headers, members in seq order with their
  * 身分事項 and 附票 addresses. Rows pointing at a 戸籍 or member that is not there are problems.
  */
-export function parseKosekiCsv(files: KosekiFiles, defaultVersion: number): ImportResult<KosekiRecord> {
+export function parseKosekiCsv(files: KosekiFiles, { defaultVersion, coverage }: ImportOptions): ImportResult<KosekiRecord> {
   const problems: CsvProblem[] = [];
   const headers = readTable('koseki.csv', files.koseki, ['kosekiId', 'honseki', 'headSurname', 'headGivenName'], ['status', 'pendingNotification', 'eventsJson', 'version'], problems);
   const memberRows = readTable(
@@ -351,13 +356,13 @@ export function parseKosekiCsv(files: KosekiFiles, defaultVersion: number): Impo
       members: members.map((m) => ({ ...m.value, events: byOrder(m.value['events'] as { order: number }[]), fuhyo: byOrder(m.value['fuhyo'] as { order: number }[]) })),
     };
     const r = validate(kosekiRecordSchema, input, 'koseki.csv', k.line, problems);
-    if (r) records.push(r);
+    if (r && checkGlyphs({ kind: 'koseki', record: r }, coverage, 'koseki.csv', k.line, problems)) records.push(r);
   }
   return finish(records, problems);
 }
 
 /** The 本籍地 利用登録 CSV. */
-export function parseRegistrationsCsv(text: string, defaultVersion: number, file = 'koseki-registrations.csv'): ImportResult<KosekiRegistration> {
+export function parseRegistrationsCsv(text: string, { defaultVersion }: ImportOptions, file = 'koseki-registrations.csv'): ImportResult<KosekiRegistration> {
   const problems: CsvProblem[] = [];
   const rows = readTable(file, text, ['residentId', 'kosekiId', 'registeredOn', 'effectiveFrom'], ['version'], problems);
   const records: { line: number; key: string; value: KosekiRegistration }[] = [];

@@ -4,6 +4,8 @@ import type { Clock } from '../config.ts';
 import type { UpsertResult } from '../store/record-store.ts';
 import type { Store, Tx } from '../store/store.ts';
 import { sha256Hex } from './certificate-verifier.ts';
+import { printSizeProblem } from './png-info.ts';
+import { unprintableFields, type TextCoverage } from './printable-text.ts';
 import { ServiceError } from './service-error.ts';
 
 /** The key a change is stored under, for results and the audit log (ids only, never personal data). */
@@ -32,6 +34,8 @@ export class RecordService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** What the certificate font can draw (loaded on first use). */
+    readonly coverage: () => Promise<TextCoverage>,
   ) {}
 
   private async applyOne(tx: Tx, c: RecordChange, now: number): Promise<UpsertResult> {
@@ -54,6 +58,14 @@ export class RecordService {
 
   /** Applies every change or none; `source` names who sent them in the audit log. */
   async apply(changes: readonly RecordChange[], source: string): Promise<RecordUpdateResponse> {
+    const coverage = await this.coverage();
+    const unprintable = changes.flatMap((c, i) => {
+      const problems = unprintableFields(c, coverage);
+      const sizeProblem = c.kind === 'seal' ? printSizeProblem(Buffer.from(c.record.imagePngBase64, 'base64'), c.record.widthMm, c.record.heightMm) : null;
+      if (sizeProblem) problems.push(`impression: ${sizeProblem}`);
+      return problems.map((m) => `changes[${i}] (${c.kind} ${keyOf(c)}) ${m}`);
+    });
+    if (unprintable.length) throw new ServiceError('invalid_request', `nothing applied: ${unprintable.join('; ')}`);
     const now = this.clock();
     return this.store.write(async (tx) => {
       const results: RecordUpdateResponse['results'] = [];

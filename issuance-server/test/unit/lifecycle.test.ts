@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { confirmationSignedText, formatReceiptNumber, type Application, type IssuanceResultRequest, type IssuanceStatus } from '@cert/common';
+import { confirmationSignedText, formatReceiptNumber, residentRecordSchema, type Application, type IssuanceResultRequest, type IssuanceStatus } from '@cert/common';
 import { pino } from 'pino';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
 import { createContext, type ServerContext } from '../../src/context.ts';
@@ -17,7 +17,7 @@ const SEC = 1000;
 const MIN = 60 * SEC;
 const T0 = Date.UTC(2030, 0, 15, 1, 0, 0);
 
-const RESIDENT: Resident = {
+const RESIDENT: Resident = residentRecordSchema.parse({
   id: 'R0001',
   householdId: 'H001',
   name: '山田 太郎',
@@ -30,7 +30,7 @@ const RESIDENT: Resident = {
   domicileHead: '山田 太郎',
   status: 'active',
   supportMeasure: false,
-};
+});
 
 interface Harness {
   ctx: ServerContext;
@@ -151,8 +151,8 @@ async function reach(h: Harness, status: 'confirmation_pending' | 'approved' | '
 }
 
 /** Moves the resident's record as the register would (a live update behind the issuance's back). */
-function changeResident(h: Harness, change: Partial<Resident>): Promise<void> {
-  return h.ctx.store.write((tx) => tx.residents.upsert({ ...RESIDENT, ...change }, h.clock.now));
+async function changeResident(h: Harness, change: Partial<Resident>): Promise<void> {
+  await h.ctx.store.write((tx) => tx.residents.upsert({ ...RESIDENT, ...change }, h.clock.now));
 }
 
 describe('lifecycle state machine (unit, in-memory SQLite)', function () {

@@ -1,7 +1,7 @@
-import { formatReceiptNumber, type PrintConfirmationRequest } from '@cert/common';
+import { CERTIFICATE_TYPES, formatReceiptNumber, type CertificateType, type PrintConfirmationRequest } from '@cert/common';
 import { ApplicantCore } from 'desktop-applicant';
 import { startApplicantWebHost } from 'desktop-applicant/web-host';
-import { IppPrinter, KioskApi, KioskSession } from 'kiosk-shell';
+import { IppPrinter, KioskApi, KioskSession, type KioskProgress } from 'kiosk-shell';
 import { startKioskWebHost } from 'kiosk-shell/web-host';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,8 +18,24 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     web: { type: 'boolean', default: false },
     resident: { type: 'string', default: 'R0001' },
+    type: { type: 'string', default: 'juminhyo' },
   },
 });
+/** What the demo asks for, per type: the whole household, every optional item, R0001's own 戸籍 entry. */
+const DEMO_ORDERS: Record<CertificateType, Record<string, string>> = {
+  juminhyo: { scope: 'household', domicile: 'include' },
+  juminhyo_kisai: { scope: 'household', residentSince: 'include', addressSince: 'include' },
+  inkan: {},
+  kazei: {},
+  koseki_zenbu: {},
+  koseki_kojin: { persons: '1' },
+  koseki_fuhyo: { honseki: 'include' },
+};
+if (values.type !== 'all' && !(CERTIFICATE_TYPES as readonly string[]).includes(values.type!)) {
+  console.error(`--type must be one of ${CERTIFICATE_TYPES.join(', ')} or all`);
+  process.exit(2);
+}
+const types: CertificateType[] = values.type === 'all' ? [...CERTIFICATE_TYPES] : [values.type as CertificateType];
 const t0 = performance.now();
 const say = (step: string, detail = '') => console.log(`[${((performance.now() - t0) / 1000).toFixed(2).padStart(6)} s] ${step}${detail ? `: ${detail}` : ''}`);
 
@@ -54,45 +70,59 @@ try {
   const login = await applicant.login(DEFAULT_AUTH_PIN);
   say('PIN verified on the card and card-signed login accepted', login.resident.displayName);
   await applicant.whenConnected();
-  const application = await applicant.apply({ certificateType: 'juminhyo', options: { scope: 'household' }, copies: 1 });
-  say('application submitted', `receipt number ${formatReceiptNumber(application.receiptNumber)} (valid until ${application.expiresAt})`);
-
-  const lifecycle: string[] = [`application:${application.status}`];
-  applicant.on('receipts', (rs) => {
-    const r = rs.find((x) => x.applicationId === application.applicationId);
-    if (r && lifecycle.at(-1) !== `application:${r.status}`) lifecycle.push(`application:${r.status}`);
-  });
-  applicant.on('confirmation-request', (r: PrintConfirmationRequest) => {
-    say('print confirmation request on the applicant device', `${r.kiosk.name} (${r.kiosk.location}), ${r.copies} copy, ¥${r.fee}`);
-    applicant!.respond(r.requestId, true);
-    say('resident approved on the applicant device (signed with the device key)');
-  });
-
   const kiosk = new KioskSession(new KioskApi({ baseUrl: rig.serverUrl }, rig.kiosks[0]!.credential), new IppPrinter(rig.printer.uri));
-  kiosk.on('progress', (p) => {
-    const step = p.kind === 'claimed' ? `issuance:${p.issuance.status}` : p.kind === 'issuance-status' ? `issuance:${p.status}` : null;
-    if (step && lifecycle.at(-1) !== step) lifecycle.push(step);
-    if (p.kind === 'phase') say(`kiosk: ${p.phase}`);
-    if (p.kind === 'job') say(`kiosk: printer job ${p.job.state}`);
-  });
-  say('kiosk: receipt number typed', formatReceiptNumber(application.receiptNumber));
-  const outcome = await kiosk.issue(formatReceiptNumber(application.receiptNumber));
-  if (outcome.status !== 'printed') throw new Error(`the kiosk ended with ${outcome.status}: ${outcome.error ?? ''}`);
-  // The applicant hears of "printed" over its socket, a moment after the kiosk reported it.
-  await untilEvent(applicant, 'receipts', () => lifecycle.includes('application:printed'), 'the applicant to see its application printed', 5000);
-
-  const doc = rig.printer.documents().at(-1);
-  if (!doc) throw new Error('the printer received no document');
   const outDir = join(REPO_ROOT, '.demo-data');
   mkdirSync(outDir, { recursive: true });
-  const kept = join(outDir, `printed-${application.receiptNumber}.pdf`);
-  copyFileSync(doc.path, kept);
+  const printed: { type: CertificateType; receipt: string; lifecycle: string[]; jobId: number | string; bytes: number; path: string }[] = [];
+  for (const type of types) {
+    const application = await applicant.apply({ certificateType: type, options: DEMO_ORDERS[type], copies: 1 });
+    say(`application for ${type} submitted`, `receipt number ${formatReceiptNumber(application.receiptNumber)} (valid until ${application.expiresAt})`);
 
-  console.log('');
-  console.log(`receipt number : ${formatReceiptNumber(application.receiptNumber)}`);
-  console.log(`lifecycle      : ${lifecycle.join(' → ')}`);
-  console.log(`printer job    : ${outcome.jobId ?? doc.jobId} (${doc.bytes} bytes)`);
-  console.log(`printed PDF    : ${values.keep ? doc.path : kept}${values.keep ? '' : ' (copied from the printer spool, which is removed on exit)'}`);
+    const lifecycle: string[] = [`application:${application.status}`];
+    const onReceipts = (rs: { applicationId: string; status: string }[]) => {
+      const r = rs.find((x) => x.applicationId === application.applicationId);
+      if (r && lifecycle.at(-1) !== `application:${r.status}`) lifecycle.push(`application:${r.status}`);
+    };
+    const onRequest = (r: PrintConfirmationRequest) => {
+      say('print confirmation request on the applicant device', `${r.kiosk.name} (${r.kiosk.location}), ${r.copies} copy, ¥${r.fee}`);
+      applicant!.respond(r.requestId, true);
+      say('resident approved on the applicant device (signed with the device key)');
+    };
+    const onProgress = (p: KioskProgress) => {
+      const step = p.kind === 'claimed' ? `issuance:${p.issuance.status}` : p.kind === 'issuance-status' ? `issuance:${p.status}` : null;
+      if (step && lifecycle.at(-1) !== step) lifecycle.push(step);
+      if (p.kind === 'phase') say(`kiosk: ${p.phase}`);
+      if (p.kind === 'job') say(`kiosk: printer job ${p.job.state}`);
+    };
+    applicant.on('receipts', onReceipts);
+    applicant.on('confirmation-request', onRequest);
+    kiosk.on('progress', onProgress);
+    try {
+      say('kiosk: receipt number typed', formatReceiptNumber(application.receiptNumber));
+      const outcome = await kiosk.issue(formatReceiptNumber(application.receiptNumber));
+      if (outcome.status !== 'printed') throw new Error(`the kiosk ended with ${outcome.status}: ${outcome.error ?? ''}`);
+      // The applicant hears of "printed" over its socket, a moment after the kiosk reported it.
+      await untilEvent(applicant, 'receipts', () => lifecycle.includes('application:printed'), 'the applicant to see its application printed', 5000);
+      const doc = rig.printer.documents().at(-1);
+      if (!doc) throw new Error('the printer received no document');
+      const kept = join(outDir, `printed-${type}-${application.receiptNumber}.pdf`);
+      copyFileSync(doc.path, kept);
+      printed.push({ type, receipt: formatReceiptNumber(application.receiptNumber), lifecycle, jobId: outcome.jobId ?? doc.jobId, bytes: doc.bytes, path: values.keep ? doc.path : kept });
+    } finally {
+      applicant.off('receipts', onReceipts);
+      applicant.off('confirmation-request', onRequest);
+      kiosk.off('progress', onProgress);
+    }
+  }
+
+  for (const p of printed) {
+    console.log('');
+    console.log(`certificate    : ${p.type}`);
+    console.log(`receipt number : ${p.receipt}`);
+    console.log(`lifecycle      : ${p.lifecycle.join(' → ')}`);
+    console.log(`printer job    : ${p.jobId} (${p.bytes} bytes)`);
+    console.log(`printed PDF    : ${p.path}${values.keep ? '' : ' (copied from the printer spool, which is removed on exit)'}`);
+  }
   console.log(`wall time      : ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   if (values.keep) {
     console.log('');

@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAdminContext, createLogger, defaultServerConfig } from 'issuance-server';
+import { createAdminContext, createLogger, defaultServerConfig, readSealImages } from 'issuance-server';
 import type { PkiCredential, TestPkiManifest } from '../pki/test-pki.ts';
 
 /** The demo municipality (fictional). */
 export const DEMO_MUNICIPALITY = { code: '999991', name: 'テスト市' };
 
+/** The demo municipality's records and catalogue (scripts/demo/). */
+export const DEMO_DIR = fileURLToPath(new URL('../../demo/', import.meta.url));
 /** Path of the demo resident register. */
-export const DEMO_RESIDENTS_CSV = join(dirname(fileURLToPath(import.meta.url)), '../../demo/residents.csv');
+export const DEMO_RESIDENTS_CSV = join(DEMO_DIR, 'residents.csv');
+/** The demo's seal impressions and 公印 (drawn by draw-seals.ts). */
+export const DEMO_SEALS_DIR = join(DEMO_DIR, 'seals');
 
 /** The demo kiosks (fictional stores). */
 export const DEMO_KIOSKS = [
@@ -30,8 +34,9 @@ export interface ExtraResidents {
 }
 
 /**
- * Seeds a data directory as a municipality would with the admin CLI: init, trust anchor, CRL,
- * residents, card links (every resident's card plus the negative-test cards), kiosks.
+ * Seeds a data directory as a municipality would with the admin CLI: init, catalogue (all seven
+ * types), trust anchor, CRL, residents, seal registrations, tax records, 戸籍 with 附票 and a
+ * 本籍地 利用登録, card links (every resident's card plus the negative-test cards), kiosks.
  */
 export async function seedDemo(dataDir: string, pki: TestPkiManifest, options: { kiosks?: number; extraResidents?: ExtraResidents } = {}): Promise<SeededDemo> {
   const ctx = createAdminContext(defaultServerConfig(dataDir), createLogger('warn'));
@@ -40,7 +45,14 @@ export async function seedDemo(dataDir: string, pki: TestPkiManifest, options: {
     await admin.init(DEMO_MUNICIPALITY.code, DEMO_MUNICIPALITY.name);
     await admin.addTrustAnchor(readFileSync(pki.authRoot.certPath));
     await admin.importCrl(readFileSync(pki.crl.pemPath));
+    const demoFile = (name: string) => readFileSync(join(DEMO_DIR, name));
+    const text = (name: string) => demoFile(name).toString('utf8');
+    await admin.loadCatalog(text('catalog.json'), demoFile);
     await admin.importResidents(readFileSync(DEMO_RESIDENTS_CSV, 'utf8'));
+    await admin.importSeals(text('seal-registrations.csv'), readSealImages(DEMO_SEALS_DIR));
+    await admin.importTax(text('tax-records.csv'));
+    await admin.importKoseki({ koseki: text('koseki.csv'), members: text('koseki-members.csv'), events: text('koseki-events.csv'), fuhyo: text('fuhyo-addresses.csv') });
+    await admin.importRegistrations(text('koseki-registrations.csv'));
     for (const [id, cred] of Object.entries(pki.residents)) await admin.linkCard(id, readFileSync(cred.auth.certPath));
     for (const special of [pki.special.revoked, pki.special.expired, pki.special.wrongCa, pki.special.notForAuth]) {
       await admin.linkCard(special.residentId, readFileSync(special.certPath));

@@ -192,7 +192,7 @@ function activeResidents(): Resident[] {
         address: get('address'), status: get('status'),
       };
     })
-    .filter((r) => r.status === 'active');
+    .filter((r) => r.status === 'active' || r.status === 'non_resident');
 }
 
 async function buildPki(outDir: string, finalDir: string): Promise<TestPkiManifest> {
