@@ -5,7 +5,7 @@ import { ApplicationService } from './services/application-service.ts';
 import { AuthService } from './services/auth-service.ts';
 import { CatalogService } from './services/catalog.ts';
 import { DocumentService, type DocumentRenderer } from './services/document-service.ts';
-import { fontCoverage, type TextCoverage } from './services/printable-text.ts';
+import { fontCoverage } from './services/printable-text.ts';
 import { RecordService } from './services/record-service.ts';
 import { IssuanceService } from './services/issuance-service.ts';
 import { LifecycleService } from './services/lifecycle-service.ts';
@@ -48,9 +48,8 @@ export function openStore(config: Pick<ServerConfig, 'dataDir'> & Partial<Pick<S
 /** The admin CLI's context (no renderer: imports and reports never draw a document). */
 export function createAdminContext(config: ServerConfig, log: Logger): AdminContext {
   const store = openStore(config);
-  // Only imports need the font's coverage: read it (a few hundred ms for IPAmj) on first use.
-  let coverage: Promise<TextCoverage> | null = null;
-  const records = new RecordService(store, config.clock, () => (coverage ??= fontCoverage(config.fontPath)));
+  // Only imports need the font's coverage: read it (half a second for IPAmj) on first use.
+  const records = new RecordService(store, config.clock, () => fontCoverage(config.fontPath));
   const admin = new AdminService(store, new LifecycleService(store, config, log), records, config.clock);
   return { store, admin, close: () => store.close() };
 }

@@ -13,8 +13,12 @@ export const isoDateSchema = z
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
   }, 'is not a calendar date');
 
-const text = (max: number) => z.string().trim().min(1).max(max);
-const optionalText = (max: number) => z.string().trim().max(max).nullable().default(null).transform((v) => (v === '' ? null : v));
+/** A certificate prints each field on its line(s) of the form: line breaks, tabs and other controls have no place in a record. */
+const NO_CONTROLS = /^\P{Cc}*$/u;
+const CONTROLS_MESSAGE = 'must not contain line breaks, tabs or other control characters';
+const text = (max: number) => z.string().trim().min(1).max(max).regex(NO_CONTROLS, CONTROLS_MESSAGE);
+const optionalText = (max: number) =>
+  z.string().trim().max(max).regex(NO_CONTROLS, CONTROLS_MESSAGE).nullable().default(null).transform((v) => (v === '' ? null : v));
 const optionalDate = isoDateSchema.nullable().default(null);
 const id = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'may contain letters, digits, _ . - only');
 const yen = z.number().int().min(0).max(1e12);

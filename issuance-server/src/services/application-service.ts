@@ -50,7 +50,7 @@ export class ApplicationService {
       const seal = await tx.records.seal(me.id);
       return {
         household: household.map((r) => ({ id: r.id, name: r.name, relationship: r.relationshipToHead, self: r.id === me.id })),
-        koseki: koseki && koseki.status === 'current' ? { persons: koseki.members.map((m) => ({ seq: m.seq, name: `${m.surname}　${m.givenName}`, removed: m.removed, self: m.residentId === me.id })) } : null,
+        koseki: koseki && koseki.status === 'current' ? { persons: koseki.members.map((m) => ({ seq: m.seq, name: `${m.surname}\u3000${m.givenName}`, removed: m.removed, self: m.residentId === me.id })) } : null,
         taxYears: offered.filter((y) => recorded.includes(y)),
         seal: seal?.status === 'active',
         foreign: !!me.nationality,

@@ -100,13 +100,14 @@ export class AuthService {
     const resident = await this.store.write(async (tx) => {
       const residentId = await tx.trust.residentForCertificate(verified.sha256);
       const r = residentId ? await tx.residents.get(residentId) : null;
-      if (!r || r.status !== 'active') return null;
+      // A 本籍地 user (non_resident) logs in for their 戸籍; the rules refuse them resident certificates.
+      if (!r || (r.status !== 'active' && r.status !== 'non_resident')) return null;
       await tx.sessions.registerDevice(device.sha256, device.der, now);
       await tx.sessions.addSession(sha256Hex(Buffer.from(token)), { residentId: r.id, deviceKeySha256: device.sha256, expiresAt }, now);
       tx.audit({ actor: `resident:${r.id}`, event: 'login', subject: r.id, details: { certificate: verified.sha256, device: device.sha256 } }, now);
       return r;
     });
-    if (!resident) throw new ServiceError('resident_not_found', 'no active resident of this municipality is linked to this card');
+    if (!resident) throw new ServiceError('resident_not_found', 'no active resident or 本籍地 user of this municipality is linked to this card');
     this.log.info({ residentId: resident.id, device: device.sha256.slice(0, 16) }, 'login');
     return { sessionToken: token, expiresAt: new Date(expiresAt).toISOString(), resident: { displayName: resident.name } };
   }

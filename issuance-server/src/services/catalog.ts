@@ -145,17 +145,21 @@ export function resolveOrder(config: CatalogConfig, type: CertificateType, optio
   if (!t?.offered) throw new ServiceError('invalid_request', `certificate type ${type} is not issued by this municipality`);
   if (!Number.isInteger(copies) || copies < 1 || copies > t.maxCopies) throw new ServiceError('invalid_request', `copies must be between 1 and ${t.maxCopies}`);
   const def = TYPE_DEFINITIONS[type];
-  const known: CertificateOption[] =
-    type === 'kazei'
-      ? [{ name: 'fiscalYear', values: fiscalYearsOn(config, tokyoMoment(at).date).map(String), default: String(fiscalYearsOn(config, tokyoMoment(at).date)[0] ?? '') }]
-      : def.options;
+  const known: CertificateOption[] = type === 'kazei' ? [] : def.options;
   const resolved: Record<string, string> = {};
+  if (type === 'kazei') {
+    // Any year is a well-formed request; one not on offer (yet) is refused by the rules, which say why.
+    const year = options['fiscalYear'] ?? String(fiscalYearsOn(config, tokyoMoment(at).date)[0] ?? '');
+    if (!/^\d{4}$/.test(year)) throw new ServiceError('invalid_request', 'option fiscalYear must be a year such as 2026');
+    resolved['fiscalYear'] = year;
+  }
   for (const [name, value] of Object.entries(options)) {
     if (FREE_OPTIONS.has(name) && def.persons) {
       if (!/^[A-Za-z0-9_.-]+(,[A-Za-z0-9_.-]+)*$/.test(value)) throw new ServiceError('invalid_request', `option ${name} must be a comma-separated list of ids`);
       resolved[name] = value;
       continue;
     }
+    if (type === 'kazei' && name === 'fiscalYear') continue;
     const opt = known.find((o) => o.name === name);
     if (!opt) throw new ServiceError('invalid_request', `unknown option ${name} for ${type}`);
     if (!opt.values.includes(value)) throw new ServiceError('invalid_request', `option ${name} must be one of ${opt.values.join(', ')}`);

@@ -252,7 +252,7 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
       if (!everyone && (members.length === 0 || members.length !== new Set(chosen).size)) {
         return refuse('not_in_same_koseki', 'only persons of your own 戸籍 can be on the certificate');
       }
-      const headName = `${koseki.headSurname}　${koseki.headGivenName}`;
+      const headName = `${koseki.headSurname}\u3000${koseki.headGivenName}`;
       if (type !== 'koseki_fuhyo') {
         return base(
           {
@@ -294,7 +294,7 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
           persons: members.map((m) => {
             const recorded = !(m.removed && m.removedOn && m.removedOn < FUHYO_BIRTH_FROM);
             return {
-              name: withHonseki ? m.givenName : `${m.surname}　${m.givenName}`,
+              name: withHonseki ? m.givenName : `${m.surname}\u3000${m.givenName}`,
               birthDate: recorded ? m.birthDate : null,
               foreign: m.foreign,
               sex: recorded ? m.sex : null,

@@ -11,9 +11,18 @@ export interface TextCoverage {
   missingGlyphs(texts: readonly string[]): MissingGlyph[];
 }
 
-/** The coverage of a font file, read on the calling thread (the admin CLI; the server asks its render workers). */
-export async function fontCoverage(fontPath: string): Promise<TextCoverage> {
-  return new GlyphCoverage(readCoverage(fontkit.create(await readFontBytes(fontPath))));
+const coverages = new Map<string, Promise<TextCoverage>>();
+
+/** The coverage of a font file, read once per process on the calling thread (the admin CLI; the server asks its render workers). */
+export function fontCoverage(fontPath: string): Promise<TextCoverage> {
+  let coverage = coverages.get(fontPath);
+  if (!coverage) {
+    coverage = readFontBytes(fontPath).then((bytes) => new GlyphCoverage(readCoverage(fontkit.create(bytes))));
+    // A failure (font not installed yet) is not remembered.
+    coverage.catch(() => coverages.delete(fontPath));
+    coverages.set(fontPath, coverage);
+  }
+  return coverage;
 }
 
 type Field = [path: string, text: string | null];

@@ -14,6 +14,8 @@ import {
   sha256DigestInfo,
   type Application,
   type CreateIssuanceResponse,
+  type KosekiRecord,
+  type SealRegistrationRecord,
   type LoginResponse,
 } from '@cert/common';
 import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
@@ -27,6 +29,7 @@ import { ensureTestPki, type PkiCredential, type TestPkiManifest } from '@cert/s
 import { sharedRenderPool, softwareToken } from '@cert/scripts/rig';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import type { Resident } from '../../src/store/resident-store.ts';
 
 // ---------------------------------------------------------------------------------------------
 // PKI
@@ -513,6 +516,33 @@ export class TestServer {
   /** Runs a statement in a write transaction of the server's database (tests that tamper with it). */
   execute(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
     return this.server.context.store.db.write((x) => x.run(sql, params));
+  }
+
+  private recordsCredential: Promise<string> | null = null;
+
+  /** Sends record changes through the live-update API as the resident-records system does (its credential issued on first use). */
+  async updateRecords(changes: unknown[]): Promise<HttpResult> {
+    this.recordsCredential ??= this.server.context.admin.registerApiClient('住民記録システム (test)').then((c) => c.credential);
+    return this.http('POST', '/api/v1/admin/records', { json: { changes }, bearer: await this.recordsCredential });
+  }
+
+  /** Changes stored records by kind through the live-update API, each one version newer (200 and `applied` asserted). */
+  async changeRecord(kind: 'resident', id: string, patch: Partial<Resident>): Promise<void>;
+  async changeRecord(kind: 'seal', residentId: string, patch: Partial<SealRegistrationRecord>): Promise<void>;
+  async changeRecord(kind: 'koseki', kosekiId: string, patch: Partial<KosekiRecord>): Promise<void>;
+  async changeRecord(kind: 'resident' | 'seal' | 'koseki', id: string, patch: object): Promise<void> {
+    const stored = await this.server.context.store.read(async (tx) => {
+      if (kind === 'resident') return tx.residents.get(id);
+      if (kind === 'koseki') return tx.records.koseki(id);
+      const seal = await tx.records.seal(id);
+      if (!seal) return null;
+      const { image, ...rest } = seal;
+      return { ...rest, imagePngBase64: image.toString('base64') };
+    });
+    assert.ok(stored, `no stored ${kind} ${id}`);
+    const res = await this.updateRecords([{ kind, record: { ...stored, ...patch, version: stored.version + 1 } }]);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.results[0].result, 'applied', res.text);
   }
 
   /** Terminates the sockets opened so far (for afterEach). */
