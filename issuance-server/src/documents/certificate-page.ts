@@ -163,7 +163,7 @@ export function certificateLayout(frame: CertificateFrame, body: CertificateBody
       drawBand(canvas, frame);
     },
     drawCopyMark(canvas, pageIndex, copy) {
-      canvas.text(issueNumberText(frame, copy, pageIndex + 1, pages.length), RIGHT, ISSUE_NUMBER_BASELINE, 8.5, { align: 'right' });
+      canvas.text(issueNumberText(frame, copy, pageIndex + 1, pages.length), RIGHT, ISSUE_NUMBER_BASELINE, 8.5, { align: 'right', maxWidth: WIDTH });
     },
   };
 }
