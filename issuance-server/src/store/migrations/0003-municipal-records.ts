@@ -125,6 +125,8 @@ export const migration0003MunicipalRecords: Migration = {
       day TEXT PRIMARY KEY,
       last INTEGER NOT NULL
     );
+    -- What an application was decided against and must stay with (the 戸籍 its persons were chosen from).
+    ALTER TABLE applications ADD COLUMN pinned_json TEXT NOT NULL DEFAULT '{}';
   `,
   postgres: `
     ${NEW_RESIDENT_COLUMNS.map((c) => `ALTER TABLE residents ADD COLUMN ${c};`).join('\n    ')}
@@ -200,5 +202,7 @@ export const migration0003MunicipalRecords: Migration = {
       day TEXT PRIMARY KEY,
       last INTEGER NOT NULL
     );
+    -- What an application was decided against and must stay with (the 戸籍 its persons were chosen from).
+    ALTER TABLE applications ADD COLUMN pinned_json TEXT NOT NULL DEFAULT '{}';
   `,
 };
