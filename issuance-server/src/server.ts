@@ -59,19 +59,23 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Runs `job` every `ms` without overlapping itself; a failure is logged and the next run happens as planned. */
-function every(ms: number, job: () => Promise<unknown>, log: Logger, what: string): () => void {
-  let running = false;
+function every(ms: number, job: () => Promise<unknown>, log: Logger, what: string): () => Promise<void> {
+  let running: Promise<void> | null = null;
   const timer = setInterval(() => {
     if (running) return;
-    running = true;
-    job()
+    running = job()
+      .then(() => undefined)
       .catch((err: unknown) => log.error({ err }, `${what} failed`))
       .finally(() => {
-        running = false;
+        running = null;
       });
   }, ms);
   timer.unref();
-  return () => clearInterval(timer);
+  // Stopping waits for a run in progress, so that it never meets a database already closed.
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 /**
@@ -155,8 +159,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (e) {
-    stopSweeps();
-    stopCheckpoints();
+    await stopSweeps();
+    await stopCheckpoints();
     hub.close();
     await context.close();
     if (ownRenderer) await renderer.close();
@@ -173,8 +177,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     port,
     context,
     close: async () => {
-      stopSweeps();
-      stopCheckpoints();
+      await stopSweeps();
+      await stopCheckpoints();
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -10,7 +10,7 @@ import { buildApp } from '@cert/scripts/build';
 import { ensureTestPki } from '@cert/scripts/pki';
 import { leaseReaderSlots, type ReaderSlotLease } from '@cert/scripts/rig';
 import { personaFromPki, VirtualMyNumberCard } from '@cert/scripts/virtual-card';
-import { changeResident, CLOSED_NOW_TYPE, importTaxYear, importYamadaKoseki, startIssuanceRig, testFiscalYears, type IssuanceRig } from 'kiosk-shell/test-support';
+import { changeResident, CLOSED_NOW_TYPE, importSeal, importTaxYear, importYamadaKoseki, startIssuanceRig, testFiscalYears, type IssuanceRig } from 'kiosk-shell/test-support';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +83,8 @@ describe('applicant UI: every certificate type, the people on it, fiscal years, 
     rig = await startIssuanceRig();
     await importYamadaKoseki(rig);
     await importTaxYear(rig, 'R0001', years.recorded);
+    // The demo registers 山田 太郎's seal; here it was abolished, so no valid seal is on record.
+    await importSeal(rig, 'R0001', 'abolished');
     catalog = await callJson(rig.endpoint, { method: 'GET', path: '/api/v1/catalog' }, catalogResponseSchema);
     lease = await leaseReaderSlots(1);
     card = new VirtualMyNumberCard(personaFromPki(await ensureTestPki(), 'R0001'));
@@ -224,10 +226,10 @@ describe('applicant UI: every certificate type, the people on it, fiscal years, 
     assert.equal(host.core.receipts.all().length, before + 1, 'the refused attempt left no receipt');
   });
 
-  it('印鑑登録証明書 without a registered seal: refused when applying, with what to do, in ja and en', async () => {
+  it('印鑑登録証明書 with the seal registration abolished: refused when applying, with what to do, in ja and en', async () => {
     await startOrder('inkan');
     await reviewAndApply();
-    await assertRefusedWhenApplying('seal_not_registered', 'apply-refused-seal');
+    await assertRefusedWhenApplying('seal_registration_invalid', 'apply-refused-seal');
   });
 
   it('a move-out notified: applying is refused (move_out_pending) with what to do, in ja and en', async () => {

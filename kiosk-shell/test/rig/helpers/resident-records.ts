@@ -1,6 +1,6 @@
 // The resident records of a running rig changed as the municipality's records system would
 // (through the admin service's CSV import): a move out or a notified one, a death, a support
-// measure, a name the font cannot draw. The demo CSV is the reference, so a change is undone by
+// measure, a 外字 registration pending. The demo CSV is the reference, so a change is undone by
 // importing it again.
 import { readFileSync } from 'node:fs';
 import { DEMO_RESIDENTS_CSV } from '@cert/scripts/demo';
@@ -11,6 +11,8 @@ export interface ResidentChange {
   name?: string;
   status?: 'active' | 'moved_out' | 'deceased';
   supportMeasure?: boolean;
+  /** A character of the record is still being registered (外字). */
+  gaijiPending?: boolean;
   /** 転出届 accepted on this day (YYYY-MM-DD): refused from then on. */
   moveOutNotifiedOn?: string;
 }
