@@ -254,6 +254,11 @@ export class IssuanceService {
     void job.finally(() => this.prerenders.delete(attempt.id));
   }
 
+  /** Resolves when the render started at the approval of `issuanceId` has ended (at once when none runs). */
+  async prepared(issuanceId: string): Promise<void> {
+    await this.prerenders.get(issuanceId);
+  }
+
   /** The kiosk reports how the print job ended (also late, for an outcome the server did not know). */
   async result(kiosk: Kiosk, id: string, req: IssuanceResultRequest): Promise<IssuanceStatus> {
     const to: IssuanceStatus = req.outcome === 'printed' ? 'printed' : 'print_failed';

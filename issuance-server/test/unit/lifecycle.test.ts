@@ -144,7 +144,11 @@ async function refused(h: Harness, applicationId: string, code: string, fn: () =
 async function reach(h: Harness, status: 'confirmation_pending' | 'approved' | 'delivered', t = T0): Promise<{ app: Application; issuanceId: string; now: number }> {
   const app = await apply(h, t);
   const started = await start(h, h.kioskA, app.receiptNumber, t + SEC);
-  if (status !== 'confirmation_pending') await answer(h, started.issuanceId, true, t + 2 * SEC);
+  if (status !== 'confirmation_pending') {
+    await answer(h, started.issuanceId, true, t + 2 * SEC);
+    // The approval starts the render; its stored document must not land inside a caller's snapshot.
+    await h.ctx.issuance.prepared(started.issuanceId);
+  }
   if (status === 'delivered') await fetchDocument(h, h.kioskA, started.issuanceId, t + 3 * SEC);
   assert.equal(await attemptStatus(h, started.issuanceId), status);
   return { app, issuanceId: started.issuanceId, now: t + 3 * SEC };
