@@ -12,5 +12,6 @@ export type DocumentRequest = CertificateDocument;
 export function documentLayout(request: unknown): DocumentLayout {
   const parsed = certificateDocumentSchema.safeParse(request);
   if (!parsed.success) throw new DocumentError('invalid_input', `invalid document request: ${z.prettifyError(parsed.error)}`);
-  throw new DocumentError('invalid_input', `no layout for ${parsed.data.kind} yet`);
+  const d = parsed.data; // LOCAL HACK
+  return { title: d.kind, author: 'local', issuedAt: new Date(0), pageCount: 1, copies: d.frame.copies, drawPage: (c) => c.text(d.frame.subject, 50, 50, 10), drawCopyMark: () => {} }; // LOCAL HACK
 }

@@ -141,6 +141,8 @@ export class IssuanceService {
         const done = () => {
           clearTimeout(timer);
           this.changes.off('attempt', onChange);
+          // Changes other nodes made may have been missed: the answer reads the database again.
+          this.changes.off('resync', done);
           signal.removeEventListener('abort', done);
           resolve();
         };
@@ -151,6 +153,7 @@ export class IssuanceService {
         const until = current.deadlineAt === null ? waitMs : Math.min(waitMs, Math.max(0, current.deadlineAt - this.config.clock()) + this.config.sweepIntervalMs);
         const timer = setTimeout(done, until);
         this.changes.on('attempt', onChange);
+        this.changes.on('resync', done);
         signal.addEventListener('abort', done);
       });
       // The event says that something changed; what it changed to is read back from the database.

@@ -4,8 +4,9 @@
 // after the commit.
 import { ApplicationStore } from './application-store.ts';
 import { AuditLog, type AuditEvent, type PendingAuditEvent } from './audit-log.ts';
-import type { ChangeFeed, LifecycleChange } from './change-feed.ts';
+import type { ChangeFeed, ChangeRef, LifecycleChange } from './change-feed.ts';
 import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
+import { SerialQueue } from './db/serial-queue.ts';
 import { KioskStore } from './kiosk-store.ts';
 import { RateLimitStore } from './rate-limit-store.ts';
 import { RecordStore } from './record-store.ts';
@@ -70,10 +71,29 @@ export class Tx {
 
 /** The services' access to the database. */
 export class Store {
+  /** Other nodes' changes are published one batch after another, in the order they committed. */
+  private readonly remote = new SerialQueue();
+
   constructor(
     readonly db: SqlDatabase,
     readonly changes: ChangeFeed,
-  ) {}
+  ) {
+    db.listen?.({
+      changed: (refs) => void this.remote.run(() => this.publishRemote(refs)),
+      resync: () => this.changes.resync(),
+    });
+  }
+
+  /** Publishes another node's changes with the records' state read back from the database. */
+  private async publishRemote(refs: readonly ChangeRef[]): Promise<void> {
+    try {
+      this.changes.publish(await this.read((tx) => tx.applications.lifecycleChanges(refs)));
+    } catch (err) {
+      // The database went away between the notice and the read: whoever waits reads again.
+      this.changes.failed(err);
+      this.changes.resync();
+    }
+  }
 
   /** Runs `fn` as one write transaction (see {@link SqlDatabase.write}); `fn` may be re-run on an engine retry. */
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
