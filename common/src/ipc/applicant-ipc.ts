@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { printConfirmationRequestSchema } from '../contract/applicant-socket.ts';
 import { catalogResponseSchema } from '../contract/catalog.ts';
 import { refusalReasonSchema } from '../contract/errors.ts';
-import { applicationSchema, createApplicationRequestSchema, issuanceStatusSchema } from '../contract/http.ts';
+import { applicationSchema, createApplicationRequestSchema, issuanceStatusSchema, subjectsResponseSchema } from '../contract/http.ts';
 import { channel } from './ipc-contract.ts';
 
 /** Kinds of card failure the applicant UI explains (see the core's CardError). */
@@ -60,6 +60,7 @@ export const applicantChannels = {
   'auth.login': channel(z.tuple([z.string().max(16), z.boolean()]), z.object({ displayName: z.string(), expiresAt: z.string() })),
   'auth.session': channel(z.tuple([]), z.object({ displayName: z.string(), expiresAt: z.string() }).nullable()),
   'connection.state': channel(z.tuple([]), socketStateSchema),
+  'subjects.get': channel(z.tuple([]), subjectsResponseSchema),
   'applications.apply': channel(z.tuple([createApplicationRequestSchema]), applicationSchema),
   'applications.list': channel(z.tuple([]), z.array(storedReceiptSchema)),
   'applications.cancel': channel(z.tuple([z.string().max(100)]), z.null()),

@@ -20,12 +20,17 @@ export function channel<A extends z.ZodTuple, R extends z.ZodType>(args: A, resu
   return { args, result };
 }
 
-/** The error every failed call resolves to: a stable code the UI translates, and a detail. */
+/**
+ * The error every failed call resolves to: a stable code the UI translates, and a detail.
+ * `refusal` marks a refusal by the municipality's rules (a 403 of the server), so that a code
+ * newer than this build still reads as one.
+ */
 export const ipcErrorSchema = z.object({
   code: z.string(),
   message: z.string(),
   triesLeft: z.number().int().optional(),
   retryAfterSeconds: z.number().optional(),
+  refusal: z.boolean().optional(),
 });
 /** The error every failed call resolves to. */
 export type IpcError = z.infer<typeof ipcErrorSchema>;

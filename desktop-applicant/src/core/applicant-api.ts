@@ -7,17 +7,19 @@ import {
   loginResponseSchema,
   loginSignedText,
   sha256DigestInfo,
+  subjectsResponseSchema,
   type Application,
   type CatalogResponse,
   type CreateApplicationRequest,
   type LoginResponse,
+  type SubjectsResponse,
 } from '@cert/common';
 import { callJson, type ServerEndpoint } from '@cert/common/node';
 import { createHash } from 'node:crypto';
 import type { AuthenticationToken } from './authentication-token.ts';
 import type { DeviceKey } from './device-key.ts';
 
-/** The applicant's HTTP client: card login, catalog, apply, list, cancel. */
+/** The applicant's HTTP client: card login, catalog, subjects, apply, list, cancel. */
 export class ApplicantApi {
   private session: LoginResponse | null = null;
 
@@ -60,6 +62,11 @@ export class ApplicantApi {
   /** The municipality's certificate catalog. */
   catalog(): Promise<CatalogResponse> {
     return callJson(this.endpoint, { method: 'GET', path: '/api/v1/catalog' }, catalogResponseSchema);
+  }
+
+  /** Whom the logged-in resident may put on a certificate (household, 戸籍 persons) and what they can ask for. */
+  subjects(): Promise<SubjectsResponse> {
+    return callJson(this.endpoint, { method: 'GET', path: '/api/v1/applicant/subjects', bearer: this.bearer() }, subjectsResponseSchema);
   }
 
   /** Applies for a certificate; the answer carries the receipt number. */

@@ -1,4 +1,4 @@
-import type { Application, CatalogResponse, CreateApplicationRequest, LoginResponse, PrintConfirmationRequest } from '@cert/common';
+import type { Application, CatalogResponse, CreateApplicationRequest, LoginResponse, PrintConfirmationRequest, SubjectsResponse } from '@cert/common';
 import type { ServerEndpoint } from '@cert/common/node';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
@@ -155,6 +155,11 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
   whenConnected(timeoutMs?: number): Promise<void> {
     if (!this.socket) return Promise.reject(new Error('log in first'));
     return this.socket.whenAuthenticated(timeoutMs);
+  }
+
+  /** Whom the logged-in resident may put on a certificate, and what they can ask for. */
+  subjects(): Promise<SubjectsResponse> {
+    return this.requireApi().subjects();
   }
 
   /** Applies for a certificate and keeps the receipt. */

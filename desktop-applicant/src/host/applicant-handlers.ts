@@ -1,7 +1,7 @@
 // The applicant API behind the renderer, shared by both hosts (Electron main and the web-mode
 // host): one handler per channel of `applicantChannels`, the error mapping, and the core events
 // the renderer listens to.
-import type { applicantChannels, applicantEvents, ChannelHandlers, IpcError } from '@cert/common';
+import { refusalReasonSchema, type applicantChannels, type applicantEvents, type ChannelHandlers, type IpcError } from '@cert/common';
 import { ContractError, NetworkError, type ErrorMapper } from '@cert/common/node';
 import QRCode from 'qrcode';
 import type { ApplicantCore, ApplicantCoreEvents } from '../core/applicant-core.ts';
@@ -49,6 +49,10 @@ export function applicantHandlers(core: ApplicantCore): ChannelHandlers<typeof a
     },
     'auth.session': () => sessionView(),
     'connection.state': () => core.connectionState,
+    'subjects.get': () => {
+      requireSession();
+      return core.subjects();
+    },
     'applications.apply': (req) => {
       requireSession();
       return core.apply(req);
@@ -72,7 +76,14 @@ export function applicantHandlers(core: ApplicantCore): ChannelHandlers<typeof a
 /** Turns what a handler threw into the IpcError the renderer explains (codes in applicant-strings). */
 export function toApplicantIpcError(err: unknown): IpcError {
   if (err instanceof CardError) return { code: err.kind, message: err.message, ...(err.triesLeft !== undefined ? { triesLeft: err.triesLeft } : {}) };
-  if (err instanceof ContractError) return { code: err.code, message: err.message, ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}) };
+  if (err instanceof ContractError) {
+    return {
+      code: err.code,
+      message: err.message,
+      ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+      ...(err.status === 403 && refusalReasonSchema.safeParse(err.code).success ? { refusal: true } : {}),
+    };
+  }
   if (err instanceof NetworkError) return { code: 'server_unreachable', message: err.message };
   if (err instanceof HostError) return { code: err.code, message: err.message };
   return { code: 'unexpected', message: (err as Error)?.message ?? String(err) };

@@ -1,7 +1,6 @@
 // The applicant app's shell: header (language, menu, connection), the current screen, the
 // server-offline banner and the print confirmation prompt; keeps the state current from events.
-import { IpcCallError, type CatalogResponse, type IpcError } from '@cert/common';
-import type { ApplicantStrings } from '@cert/common/i18n';
+import { CERTIFICATE_TYPES, IpcCallError, type CatalogResponse, type CertificateType, type IpcError } from '@cert/common';
 import { Attention } from './attention.ts';
 import type { AppContext, AppState, ApplicantRendererApi, Notice, Screen, ScreenFactory, ScreenName, SessionView } from './context.ts';
 import { h, messages, type Messages } from './dom.ts';
@@ -13,6 +12,7 @@ import { connectScreen } from './screens/connect-screen.ts';
 import { loginScreen } from './screens/login-screen.ts';
 import { receiptScreen } from './screens/receipt-screen.ts';
 import { receiptsScreen } from './screens/receipts-screen.ts';
+import { errorText } from './texts.ts';
 
 const SCREENS: Record<ScreenName, ScreenFactory> = {
   connect: connectScreen,
@@ -34,15 +34,6 @@ function ipcError(err: unknown): IpcError {
   return err instanceof IpcCallError ? err.error : { code: 'unexpected', message: String(err) };
 }
 
-/** The specific message of an error code. */
-function errorText(t: ApplicantStrings, e: IpcError): string {
-  if (e.code === 'wrong_pin' && e.triesLeft !== undefined) return t.pin.wrongPin(e.triesLeft);
-  if (e.code === 'rate_limited') return t.errors.rate_limited(e.retryAfterSeconds);
-  if (Object.hasOwn(t.card.kinds, e.code)) return t.card.kinds[e.code as keyof typeof t.card.kinds];
-  const text = Object.hasOwn(t.errors, e.code) ? t.errors[e.code as keyof typeof t.errors] : undefined;
-  return typeof text === 'string' ? text : t.errors.unexpected(e.code);
-}
-
 /** Copies the typed values (text fields, selects, checkboxes; never passwords) between two builds of a screen, by id. */
 function keepTyped(from: HTMLElement, to: HTMLElement): void {
   for (const old of from.querySelectorAll<HTMLInputElement | HTMLSelectElement>('input:not([type=password])[id], select[id]')) {
@@ -60,6 +51,7 @@ export class App implements AppContext {
     serverUrl: null,
     catalog: null,
     session: null,
+    subjects: null,
     card: { state: 'no_reader' },
     connection: 'stopped',
     receipts: [],
@@ -124,6 +116,17 @@ export class App implements AppContext {
     this.go(session ? 'apply' : 'login');
     pending.forEach((r) => this.prompt.add(r));
     await this.loadCatalog();
+    if (session) await this.loadSubjects();
+  }
+
+  /** Whom the signed-in resident may put on a certificate; the apply screen waits for it to offer the choice. */
+  private async loadSubjects(): Promise<void> {
+    try {
+      const subjects = await this.api.invoke['subjects.get']();
+      this.update(() => (this.state.subjects = subjects));
+    } catch (e) {
+      if (this.screen) this.fail(e, this.screen.box);
+    }
   }
 
   private async loadCatalog(): Promise<void> {
@@ -163,8 +166,10 @@ export class App implements AppContext {
   }
 
   signedIn(session: SessionView): void {
-    this.state.session = session;
+    // Another card may have signed in: never show the previous resident's household meanwhile.
+    Object.assign(this.state, { session, subjects: null });
     this.go(this.state.draft ? 'confirm' : 'apply', { info: (t) => t.pin.signedIn(session.displayName) });
+    void this.loadSubjects();
     void this.api.invoke['applications.list']().then(
       (r) => this.update(() => (this.state.receipts = r)),
       () => undefined, // the stored list stays; the list screen retries and explains
@@ -173,7 +178,8 @@ export class App implements AppContext {
 
   certificateName(type: string): string {
     const info = this.state.catalog?.certificateTypes.find((x) => x.type === type);
-    return info ? this.i18n.pick(info.name) : type;
+    if (info) return this.i18n.pick(info.name);
+    return (CERTIFICATE_TYPES as readonly string[]).includes(type) ? this.i18n.t.certificateNames[type as CertificateType] : type;
   }
 
   fail(err: unknown, box: Messages, { offlineRetry = true } = {}): void {

@@ -1,17 +1,15 @@
 // What every screen gets from the app: the API, the shared state, the language, navigation and
 // the one way errors are explained.
-import type { applicantChannels, applicantEvents, Application, CardStatus, CatalogResponse, CreateApplicationRequest, RendererApi, SocketState, StoredReceipt } from '@cert/common';
+import type { applicantChannels, applicantEvents, Application, CardStatus, CatalogResponse, RendererApi, SocketState, StoredReceipt, SubjectsResponse } from '@cert/common';
 import type { Messages, Text } from './dom.ts';
 import type { I18n } from './i18n.ts';
+import type { Order } from './order.ts';
 
 /** The typed API over the Electron preload or the web-mode bridge. */
 export type ApplicantRendererApi = RendererApi<typeof applicantChannels, typeof applicantEvents>;
 
 /** The screens, in the order a resident meets them. */
 export type ScreenName = 'connect' | 'login' | 'apply' | 'confirm' | 'receipt' | 'receipts';
-
-/** An application as the resident puts it together (every field chosen). */
-export type Order = Required<CreateApplicationRequest>;
 
 /** A message to show on the screen the app goes to. */
 export interface Notice {
@@ -30,6 +28,8 @@ export interface AppState {
   serverUrl: string | null;
   catalog: CatalogResponse | null;
   session: SessionView | null;
+  /** Whom the signed-in resident may put on a certificate (loaded after each sign-in). */
+  subjects: SubjectsResponse | null;
   card: CardStatus;
   connection: SocketState;
   receipts: StoredReceipt[];
@@ -65,7 +65,7 @@ export interface AppContext {
    * (unless `offlineRetry` is false), an expired session leads to the PIN screen.
    */
   fail(err: unknown, box: Messages, options?: { offlineRetry?: boolean }): void;
-  /** The current catalog entry of a certificate type, if the catalog lists it. */
+  /** The name of a certificate type: the catalog's, else the app's own (offline, or a type no longer offered). */
   certificateName(type: string): string;
   /** A server was chosen and answered with its catalog. */
   connected(serverUrl: string | null, catalog: CatalogResponse): void;

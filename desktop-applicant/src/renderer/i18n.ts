@@ -1,14 +1,9 @@
 // The UI language and the formats that depend on it (yen, dates, catalog texts).
-import { isRefusalCode, type CertificateOption, type LocalizedText } from '@cert/common';
+import type { CertificateOption, LocalizedText } from '@cert/common';
 import { applicantStrings, type ApplicantStrings, type Lang } from '@cert/common/i18n';
 
 const STORAGE_KEY = 'applicant-lang';
 const LOCALES: Record<Lang, string> = { ja: 'ja-JP', en: 'en-GB' };
-
-/** Why a print was refused, in plain words (a generic text for a code this build does not know). */
-export function refusalText(t: ApplicantStrings, reason: string | undefined): string {
-  return reason !== undefined && isRefusalCode(reason) ? t.prompt.refusalReasons[reason] : t.prompt.refusalGeneric;
-}
 
 /** The current language with its texts and formats; the choice survives reloads. */
 export class I18n {

@@ -5,7 +5,7 @@ import { FINAL_ISSUANCE_STATUSES, formatReceiptNumber, type IssuanceStatus, type
 import type { Attention } from './attention.ts';
 import type { AppContext } from './context.ts';
 import { h, whileBusy, type Messages } from './dom.ts';
-import { refusalText } from './i18n.ts';
+import { refusalText } from './texts.ts';
 
 interface Shown {
   req: PrintConfirmationRequest;
@@ -136,7 +136,7 @@ export class PrintPrompt {
     approve.addEventListener('click', () => this.respond(approve, true));
     decline.addEventListener('click', () => this.respond(decline, false));
     close.addEventListener('click', () => this.next());
-    if (status === 'refused') this.box.info((s) => `${s.prompt.outcomes.refused} ${refusalText(s, reason)}`);
+    if (status === 'refused') this.box.info((s) => s.format.sentences(s.prompt.outcomes.refused, refusalText(s, reason)));
     else if (status !== 'confirmation_pending') this.box.info((s) => s.prompt.outcomes[status]);
     else if (this.expired) this.box.info((s) => s.prompt.timeUp);
     else if (answered) this.box.info((s) => s.prompt.busy);

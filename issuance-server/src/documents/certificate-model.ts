@@ -76,6 +76,9 @@ export const juminhyoBodySchema = z.object({
   persons: z.array(juminhyoPersonSchema).min(1).max(40),
 });
 
+/** The body of a 住民票の写し or 記載事項証明書. */
+export type JuminhyoBody = z.infer<typeof juminhyoBodySchema>;
+
 /** 印鑑登録証明書. */
 export const inkanBodySchema = z.object({
   name: str,
@@ -92,6 +95,9 @@ export const inkanBodySchema = z.object({
   seal: z.object({ png, widthMm: z.number().min(8).max(25), heightMm: z.number().min(8).max(25) }),
 });
 
+/** The body of a 印鑑登録証明書. */
+export type InkanBody = z.infer<typeof inkanBodySchema>;
+
 /** 課税(非課税)証明書. Amounts are yen; null prints 「*」 (not declared). */
 export const kazeiBodySchema = z.object({
   nontaxed: z.boolean(),
@@ -105,6 +111,9 @@ export const kazeiBodySchema = z.object({
   counts: z.record(z.string(), z.number().int()),
   remarks: maybe,
 });
+
+/** The body of a 課税(非課税)証明書. */
+export type KazeiBody = z.infer<typeof kazeiBodySchema>;
 
 /** One 【label】value entry of a 身分事項 or 戸籍事項. */
 export const labelledEventSchema = z.object({ type: str, fields: z.array(z.tuple([str, str])) });
@@ -136,6 +145,9 @@ export const kosekiBodySchema = z.object({
   persons: z.array(kosekiPersonSchema).min(1),
 });
 
+/** The body of a 戸籍全部事項証明書 or 個人事項証明書. */
+export type KosekiBody = z.infer<typeof kosekiBodySchema>;
+
 /** 戸籍の附票の写し. */
 export const fuhyoBodySchema = z.object({
   /** 本籍・筆頭者, when asked for (each person then shows only the 名). */
@@ -156,6 +168,9 @@ export const fuhyoBodySchema = z.object({
     )
     .min(1),
 });
+
+/** The body of a 戸籍の附票の写し. */
+export type FuhyoBody = z.infer<typeof fuhyoBodySchema>;
 
 /** Every certificate document: the frame and the body of its kind. */
 export const certificateDocumentSchema = z.discriminatedUnion('kind', [

@@ -2,7 +2,8 @@
 // collects the text, so that the font can be checked and cut down to exactly those characters
 // before anything is embedded, then for real. The text never depends on measured widths (only
 // positions and sizes do), so both passes draw the same strings. Copies share their pages'
-// content stream and differ only by a small stream of their own (the copy mark).
+// content stream and differ only by a small stream of their own (the copy's 発行番号). Images (the
+// 公印, a seal impression) are only recorded by the first pass and embedded once per document.
 import {
   PDFDocument,
   PDFName,
@@ -19,6 +20,7 @@ import {
   pushGraphicsState,
   rectangle,
   setFillingColor,
+  setGraphicsState,
   setFontAndSize,
   setLineWidth,
   setStrokingColor,
@@ -34,6 +36,7 @@ import { deflateSync } from 'node:zlib';
 import QRCode from 'qrcode';
 import type { CertificateFont } from './certificate-font.ts';
 import { DocumentError } from './document-error.ts';
+import { embedPng } from './pdf-image.ts';
 
 /** A4 portrait in PDF points: every certificate is printed on plain A4. */
 export const A4 = PageSizes.A4 as [number, number];
@@ -66,6 +69,8 @@ export interface Canvas {
   rect(box: Box): void;
   /** A QR code of `data` filling the square at (x, y) with side `size`, quiet zone included. */
   qr(data: string, x: number, y: number, size: number): void;
+  /** A PNG stretched over the box at (x, y); printed as ink is, so its white lets what lies beneath show through. */
+  image(png: Uint8Array, x: number, y: number, width: number, height: number): void;
 }
 
 /** A document: its metadata and a layout that draws each page. */
@@ -80,21 +85,23 @@ export interface DocumentLayout {
   copies: number;
   /** Draws a page's content, the same in every copy. */
   drawPage(canvas: Canvas, pageIndex: number): void;
-  /** Draws what tells the copies apart on a page of copy `copy` (1-based), e.g. 2通のうち 1通目. */
+  /** Draws what tells the copies apart on a page of copy `copy` (1-based): its own 発行番号. */
   drawCopyMark(canvas: Canvas, pageIndex: number, copy: number): void;
 }
 
 // The resource names the shared content streams use, the same on every page.
 const FONT_KEY = PDFName.of('F1');
+const MULTIPLY_KEY = PDFName.of('GSm');
 
 const INK = grayscale(0);
 
-function collectingCanvas(texts: string[]): Canvas {
+function collectingCanvas(texts: string[], images: Set<Uint8Array>): Canvas {
   return {
     width: () => 0,
     text: (text) => void texts.push(text),
     rect: () => {},
     qr: () => {},
+    image: (png) => void images.add(png),
   };
 }
 
@@ -104,6 +111,8 @@ interface Painting {
   font: PDFFont;
   /** One image per QR payload: its resource name, object and size in modules. */
   qrImages: Map<string, { name: PDFName; ref: PDFRef; modules: number }>;
+  /** The PNGs the first pass recorded, embedded: their resource names and objects. */
+  images: Map<Uint8Array, { name: PDFName; ref: PDFRef }>;
 }
 
 // A QR code as a 1-bit image (0 = dark module), about 150 bytes, drawn without interpolation so the
@@ -164,6 +173,12 @@ function operatorCanvas(ops: PDFOperator[], painting: Painting): Canvas {
       const quiet = size / (modules + 2); // one module of quiet zone on each side; the box around adds the rest
       ops.push(pushGraphicsState(), concatTransformationMatrix(size - 2 * quiet, 0, 0, size - 2 * quiet, x + quiet, y + quiet), drawObject(name), popGraphicsState());
     },
+    image(png, x, y, width, height) {
+      const image = painting.images.get(png);
+      if (!image) throw new Error('image drawn that the first pass did not record');
+      // Multiply: a 公印 laid over the signer's name darkens it where it is inked and hides nothing where it is white.
+      ops.push(pushGraphicsState(), setGraphicsState(MULTIPLY_KEY), concatTransformationMatrix(width, 0, 0, height, x, y), drawObject(image.name), popGraphicsState());
+    },
   };
 }
 
@@ -178,7 +193,8 @@ function contentStream(painting: Painting, draw: (canvas: Canvas) => void): PDFR
 /** Renders a layout with the certificate font; refuses (glyph_missing) text the font cannot draw, since a blank box in a name would be a false certificate. */
 export async function renderPdf(layout: DocumentLayout, font: CertificateFont): Promise<Uint8Array> {
   const texts: string[] = [];
-  const collector = collectingCanvas(texts);
+  const recorded = new Set<Uint8Array>();
+  const collector = collectingCanvas(texts, recorded);
   for (let p = 0; p < layout.pageCount; p++) {
     layout.drawPage(collector, p);
     for (let copy = 1; copy <= layout.copies; copy++) layout.drawCopyMark(collector, p, copy);
@@ -201,7 +217,9 @@ export async function renderPdf(layout: DocumentLayout, font: CertificateFont): 
   doc.setLanguage('ja-JP');
   doc.setCreationDate(layout.issuedAt);
   doc.setModificationDate(layout.issuedAt);
-  const painting: Painting = { doc, font: pdfFont, qrImages: new Map() };
+  const painting: Painting = { doc, font: pdfFont, qrImages: new Map(), images: new Map() };
+  for (const png of recorded) painting.images.set(png, { name: PDFName.of(`Im${painting.images.size + 1}`), ref: await embedPng(doc, png) });
+  const multiply = painting.images.size > 0 ? doc.context.register(doc.context.obj({ Type: 'ExtGState', BM: 'Multiply' })) : null;
   const shared = Array.from({ length: layout.pageCount }, (_, p) => contentStream(painting, (canvas) => layout.drawPage(canvas, p)));
   const pages: PDFPage[] = [];
   for (let copy = 1; copy <= layout.copies; copy++) {
@@ -215,7 +233,8 @@ export async function renderPdf(layout: DocumentLayout, font: CertificateFont): 
   // Every page gets every resource, so that the shared streams find them under the same names.
   for (const page of pages) {
     page.node.setFontDictionary(FONT_KEY, pdfFont.ref);
-    for (const { name, ref } of painting.qrImages.values()) page.node.setXObject(name, ref);
+    for (const { name, ref } of [...painting.qrImages.values(), ...painting.images.values()]) page.node.setXObject(name, ref);
+    if (multiply) page.node.setExtGState(MULTIPLY_KEY, multiply);
   }
   // A worker has nothing else to do, so no pauses for the event loop while writing.
   return doc.save({ objectsPerTick: Infinity });

@@ -1,12 +1,12 @@
-// The certificate font file (8–46 MB): read afresh by each render worker, which keeps it only in
+// The certificate font file (46 MB for IPAmj Mincho): read afresh by each render worker, which keeps it only in
 // hb-subset's memory, or once per path for rendering on the calling thread.
 import { readFile } from 'node:fs/promises';
 
-/** IPAex Mincho as installed by Debian's fonts-ipaexfont (IPA Font License: redistributable). */
-export const DEFAULT_FONT_PATH = '/usr/share/fonts/truetype/ipamj/ipamjm.ttf';
-
-/** IPAmj Mincho as installed by Debian's fonts-ipamj-mincho: 46 MB, with 𠮷 and the 文字情報基盤 IVS variants. */
+/** IPAmj Mincho as installed by Debian's fonts-ipamj-mincho (IPA Font License: redistributable): 46 MB, with 𠮷 and the 文字情報基盤 IVS variants. */
 export const IPAMJ_FONT_PATH = '/usr/share/fonts/truetype/ipamj/ipamjm.ttf';
+
+/** The certificate font unless configured otherwise: IPAmj Mincho, since residents' names need 𠮷, 髙, 邉 and IVS variants that IPAex lacks. */
+export const DEFAULT_FONT_PATH = IPAMJ_FONT_PATH;
 
 /** The font file's bytes, not cached; fails with the path and the package to install. */
 export async function readFontBytes(path: string = DEFAULT_FONT_PATH): Promise<Uint8Array> {
@@ -16,7 +16,7 @@ export async function readFontBytes(path: string = DEFAULT_FONT_PATH): Promise<U
   } catch (err) {
     const hint =
       (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'install the Debian package that ships it (apt-get install fonts-ipaexfont for IPAex Mincho, fonts-ipamj-mincho for IPAmj Mincho) or configure another TrueType font path'
+        ? 'install the Debian package that ships it (apt-get install fonts-ipamj-mincho for IPAmj Mincho) or configure another TrueType font path'
         : (err as Error).message;
     throw new Error(`certificate font not readable at ${path}: ${hint}`, { cause: err });
   }

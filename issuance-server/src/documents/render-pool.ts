@@ -29,7 +29,7 @@ export type WorkerEntry =
 
 /** How to build a RenderPool; every field has a default. */
 export interface RenderPoolOptions {
-  /** TrueType font of every document; Debian's IPAex Mincho by default. */
+  /** TrueType font of every document; Debian's IPAmj Mincho by default. */
   fontPath?: string;
   /** Worker threads; os.availableParallelism() by default. */
   size?: number;

@@ -8,11 +8,13 @@ import { renderPdf } from './document-pdf.ts';
 import { documentLayout } from './document-request.ts';
 import { readFontBytes } from './font-source.ts';
 import type { RenderWorkerData, RenderWorkerReply } from './render-protocol.ts';
-import { sampleJuminhyoRequest } from './sample-documents.ts';
+import { DOCUMENT_KINDS, sampleDocument } from './sample-documents.ts';
 
-// Measured: the first ~25 documents of a fresh thread take 10–25 ms while V8 optimises, later ones
-// 5–7 ms. About a third of a second per worker at start-up buys warm documents from the first one.
-const WARM_UP_DOCUMENTS = 25;
+// Measured with IPAmj: the first document of a fresh thread takes ~400 ms, the next few dozen 10–50 ms
+// while V8 optimises, later ones 6–15 ms. Two rounds through every kind (~0.6 s per worker at
+// start-up) load every layout's code and take the worst of it; more would slow every start,
+// a crashed worker's replacement included, for a few milliseconds on the first real documents.
+const WARM_UP_DOCUMENTS = 2 * DOCUMENT_KINDS.length;
 
 function errorData(err: unknown): DocumentErrorData {
   if (err instanceof DocumentError) return err.toData();
@@ -24,7 +26,7 @@ async function start(): Promise<void> {
   const reply = (message: RenderWorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   const { fontPath, hbSubsetWasm } = workerData as RenderWorkerData;
   const font = await openCertificateFont(await readFontBytes(fontPath), hbSubsetWasm);
-  for (let i = 0; i < WARM_UP_DOCUMENTS; i++) { try { await renderPdf(documentLayout(sampleJuminhyoRequest(1 + (i % 2))), font); } catch { break; } } // LOCAL HACK
+  for (let i = 0; i < WARM_UP_DOCUMENTS; i++) await renderPdf(documentLayout(sampleDocument(DOCUMENT_KINDS[i % DOCUMENT_KINDS.length]!, 1 + (i % 2))), font);
   port.on('message', async (request: unknown) => {
     try {
       const pdf = await renderPdf(documentLayout(request), font);

@@ -72,6 +72,11 @@ export function toSeireki(iso: string): string {
   return `${year}年${month}月${day}日`;
 }
 
+/** A date of birth as certificates print it: 西暦 for a foreign national (STD-90), 和暦 for everyone else. */
+export function birthDateText(iso: string, foreign: boolean, eras: readonly EraEntry[] = DEFAULT_ERAS): string {
+  return foreign ? toSeireki(iso) : toWareki(iso, eras);
+}
+
 /**
  * The name of a fiscal year (年度, named by its Gregorian start year) as of its first day, 1 April:
  * 令和8年度. FY2019 began in 平成 (平成31年度), and national practice after 改元 calls it

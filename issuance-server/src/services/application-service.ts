@@ -42,8 +42,8 @@ export class ApplicationService {
       const me = await tx.residents.get(session.residentId);
       if (!me) throw new ServiceError('session_invalid', 'the resident is no longer on the register; log in again');
       const household = me.status === 'active' ? await tx.residents.activeHousehold(me.householdId) : [me];
-      const [entry] = await tx.records.kosekiOf(me.id);
-      const koseki = entry ? await tx.records.koseki(entry.kosekiId) : null;
+      const kosekiId = await tx.records.kosekiIdOf(me.id);
+      const koseki = kosekiId ? await tx.records.koseki(kosekiId) : null;
       const config = await this.catalog.config(tx);
       const offered = config ? fiscalYearsOn(config, tokyoMoment(now).date) : [];
       const recorded = await tx.records.taxYears(me.id);
@@ -66,7 +66,7 @@ export class ApplicationService {
       const config = await this.catalog.config(tx);
       if (!config) throw new ServiceError('service_unavailable', 'the server has not been initialised with a municipality');
       const order = resolveOrder(config, type, req.options ?? {}, req.copies, now);
-      const prep = await this.documents.prepare(tx, { residentId: session.residentId, certificateType: type, options: order.options, copies: req.copies }, now, 'application');
+      const prep = await this.documents.prepare(tx, { residentId: session.residentId, certificateType: type, options: order.options, pinned: {}, copies: req.copies }, now, 'application');
       if (!prep.ok) throw new ServiceError(prep.code, prep.message);
       for (;;) {
         const record: ApplicationRecord = {
@@ -76,6 +76,7 @@ export class ApplicationService {
           deviceKeySha256: session.deviceKeySha256,
           certificateType: type,
           options: order.options,
+          pinned: prep.pinned,
           copies: req.copies,
           fee: order.fee,
           status: 'submitted',

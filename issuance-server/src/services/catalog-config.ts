@@ -73,12 +73,12 @@ export const catalogConfigSchema = z.strictObject({
 /** The catalogue file. */
 export type CatalogConfig = z.output<typeof catalogConfigSchema>;
 
-/** The catalogue of a server that has none loaded: 住民票の写し only, as before catalogues existed. */
+/** The catalogue of a server that has none loaded: 住民票の写し only, at any hour, as before catalogues existed. */
 export function defaultCatalog(municipality: { code: string; name: string }): CatalogConfig {
   return catalogConfigSchema.parse({
     municipality: { ...municipality, prefecture: '' },
     signers: [{ role: 'head', title: `${municipality.name}長`, name: '', from: '1900-01-01' }],
-    types: { juminhyo: { fee: 200, maxCopies: 5 } },
+    types: { juminhyo: { fee: 200, maxCopies: 5, serviceHours: [{ days: [...DAYS], from: '00:00', to: '24:00' }], closedDays: [] } },
   });
 }
 

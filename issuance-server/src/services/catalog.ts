@@ -31,6 +31,13 @@ const SCOPE_JUMINHYO: CertificateOption = {
   },
 };
 
+/** Whom a 住民票 shows, and its items every request chooses. */
+const JUMINHYO_ITEMS = [
+  SCOPE_JUMINHYO,
+  yesNo('domicile', { ja: '本籍・筆頭者', en: 'Registered domicile and head of family register' }, 'omit'),
+  yesNo('relationship', { ja: '世帯主・続柄', en: 'Head of household and relationship' }, 'include'),
+];
+
 const FOREIGN_ITEMS = [
   yesNo('nationality', { ja: '国籍・地域 (外国人住民)', en: 'Nationality or region (foreign residents)' }, 'include'),
   yesNo('residenceStatus', { ja: '在留資格・在留期間 (外国人住民)', en: 'Status and period of stay (foreign residents)' }, 'omit'),
@@ -42,20 +49,13 @@ export const TYPE_DEFINITIONS: Record<CertificateType, Omit<CertificateTypeInfo,
   juminhyo: {
     name: { ja: '住民票の写し', en: 'Certificate of residence (copy of the resident record)' },
     persons: 'household',
-    options: [
-      SCOPE_JUMINHYO,
-      yesNo('domicile', { ja: '本籍・筆頭者', en: 'Registered domicile and head of family register' }, 'omit'),
-      yesNo('relationship', { ja: '世帯主・続柄', en: 'Head of household and relationship' }, 'include'),
-      ...FOREIGN_ITEMS,
-    ],
+    options: [...JUMINHYO_ITEMS, ...FOREIGN_ITEMS],
   },
   juminhyo_kisai: {
     name: { ja: '住民票記載事項証明書', en: 'Certificate of items on the resident record' },
     persons: 'household',
     options: [
-      SCOPE_JUMINHYO,
-      yesNo('domicile', { ja: '本籍・筆頭者', en: 'Registered domicile and head of family register' }, 'omit'),
-      yesNo('relationship', { ja: '世帯主・続柄', en: 'Head of household and relationship' }, 'include'),
+      ...JUMINHYO_ITEMS,
       yesNo('residentSince', { ja: '住民となった年月日', en: 'Date of becoming a resident' }, 'omit'),
       yesNo('addressSince', { ja: '住所を定めた年月日', en: 'Date of settling at the address' }, 'omit'),
       ...FOREIGN_ITEMS,

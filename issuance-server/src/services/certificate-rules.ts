@@ -12,11 +12,12 @@ import { DEFAULT_ERAS, fiscalYearLabel, toWareki } from '../documents/wareki.ts'
 /** When the rules run: kiosk-only rules (service hours) apply from the claim on. */
 export type RuleStage = 'application' | 'claim' | 'delivery';
 
-/** What an application asks for. */
+/** What an application asks for, and what it was tied to when it was made. */
 export interface CertificateOrder {
   residentId: string;
   certificateType: CertificateType;
   options: Record<string, string>;
+  pinned: Record<string, string>;
   copies: number;
 }
 
@@ -31,8 +32,14 @@ export interface DocumentContent {
   body: CertificateDocument['body'];
 }
 
-/** The rules allow the document, with what it shows; or refuse with a stable code. */
-export type Decision = { ok: true; content: DocumentContent } | { ok: false; code: RefusalCode; message: string };
+/** The key under which an application remembers the 戸籍 it was made for. */
+const PINNED_KOSEKI = 'koseki';
+
+/**
+ * The rules allow the document, with what it shows and what the application must remember
+ * (`pinned`: the 戸籍 its persons were chosen from); or refuse with a stable code.
+ */
+export type Decision = { ok: true; content: DocumentContent; pinned: Record<string, string> } | { ok: false; code: RefusalCode; message: string };
 
 const refuse = (code: RefusalCode, message: string): Decision => ({ ok: false, code, message });
 
@@ -126,6 +133,7 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
   const base = (body: DocumentContent['body'], subject: string, subtitle: string | null = null, certification = config.certification ?? TITLES[type].certification) => ({
     ok: true as const,
     content: { kind: type, title: TITLES[type].title, subtitle, subject, certification, signer, body },
+    pinned: {},
   });
 
   switch (type) {
@@ -218,6 +226,7 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
       );
       return {
         ok: true,
+        pinned: {},
         content: {
           kind: type,
           title: nontaxed ? '非課税証明書' : TITLES.kazei.title,
@@ -246,6 +255,10 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
       const found = await kosekiFor(tx, applicant, today);
       if (!found.ok) return found;
       const { koseki } = found;
+      // Persons are chosen by their place in one 戸籍: a certificate of another one (after an 入籍
+      // or 転籍) would show other people.
+      const pinned = order.pinned[PINNED_KOSEKI];
+      if (pinned && pinned !== koseki.kosekiId) return refuse('koseki_not_here', 'your 戸籍 has changed since the application (入籍, 転籍 …); please apply again');
       const chosen = listOption(order.options['persons']).map(Number);
       const everyone = type === 'koseki_zenbu' || (type === 'koseki_fuhyo' && (order.options['scope'] ?? 'all') === 'all');
       const members = everyone ? koseki.members : koseki.members.filter((m) => chosen.includes(m.seq));
@@ -253,8 +266,9 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
         return refuse('not_in_same_koseki', 'only persons of your own 戸籍 can be on the certificate');
       }
       const headName = `${koseki.headSurname}\u3000${koseki.headGivenName}`;
+      const pin = { [PINNED_KOSEKI]: koseki.kosekiId };
       if (type !== 'koseki_fuhyo') {
-        return base(
+        const decided = base(
           {
             honseki: koseki.honseki,
             headName,
@@ -279,6 +293,7 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
           },
           headName,
         );
+        return { ...decided, pinned: pin };
       }
       // 支援措置 covers the 附票 (STD-160): a covered person's addresses are never printed here.
       for (const m of members) {
@@ -286,7 +301,7 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
         if (r?.supportMeasure) return refuse('support_measure', 'a person of this 附票 is under a support measure; ask at the counter');
       }
       const withHonseki = order.options['honseki'] === 'include';
-      return base(
+      const decided = base(
         {
           honseki: withHonseki ? koseki.honseki : null,
           headName: withHonseki ? headName : null,
@@ -306,14 +321,16 @@ export async function decide(tx: Tx, catalog: CatalogConfig, order: CertificateO
         headName,
         everyone ? null : '(一部)',
       );
+      return { ...decided, pinned: pin };
     }
   }
 }
 
-/** The 戸籍 an applicant may obtain: theirs, kept here, current, with a 利用登録 when they live elsewhere, nothing pending. */
+/** The 戸籍 an applicant may obtain: the one they are 在籍 in, kept here, current, with a 利用登録 when they live elsewhere, nothing pending. */
 async function kosekiFor(tx: Tx, applicant: Resident, today: string): Promise<{ ok: true; koseki: KosekiRecord } | Extract<Decision, { ok: false }>> {
-  const [entry] = await tx.records.kosekiOf(applicant.id);
-  const koseki = entry ? await tx.records.koseki(entry.kosekiId) : null;
+  // The 戸籍 the person is 在籍 in: a 除籍 entry (the parents' 戸籍 left at marriage) is not theirs to obtain at a kiosk.
+  const kosekiId = await tx.records.kosekiIdOf(applicant.id);
+  const koseki = kosekiId ? await tx.records.koseki(kosekiId) : null;
   if (!koseki || koseki.status !== 'current') return { ok: false, code: 'koseki_not_here', message: 'your 本籍 is not in this municipality (or the 戸籍 is closed)' };
   if (applicant.status === 'non_resident') {
     const registration = await tx.records.registration(applicant.id, koseki.kosekiId);

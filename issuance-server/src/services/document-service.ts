@@ -59,7 +59,7 @@ interface RenderContext {
 
 /** The rules allow the document (with its content and the digest of that content), or refuse it. */
 export type Preparation =
-  | { ok: true; content: DocumentContent; contentSha256: string; context: RenderContext; copies: number }
+  | { ok: true; content: DocumentContent; contentSha256: string; context: RenderContext; copies: number; pinned: Record<string, string> }
   | { ok: false; code: RefusalCode; message: string };
 
 /** Every string a document will print, for the glyph check. */
@@ -101,7 +101,7 @@ export class DocumentService {
   ) {}
 
   /** Applies the rules to the current data inside `tx`. */
-  async prepare(tx: Tx, app: Pick<ApplicationRecord, 'residentId' | 'certificateType' | 'options' | 'copies'>, at: number, stage: RuleStage): Promise<Preparation> {
+  async prepare(tx: Tx, app: Pick<ApplicationRecord, 'residentId' | 'certificateType' | 'options' | 'pinned' | 'copies'>, at: number, stage: RuleStage): Promise<Preparation> {
     const config = await this.catalog.config(tx);
     if (!config) return { ok: false, code: 'not_offered', message: 'the server has not been initialised with a municipality' };
     const decision = await decide(tx, config, app, at, stage);
@@ -118,7 +118,7 @@ export class DocumentService {
       officialSeal: seal && config.officialSeal ? { png: new Uint8Array(seal), sizeMm: config.officialSeal.sizeMm } : null,
       eras: (config.eras ?? DEFAULT_ERAS).map((e) => ({ name: e.name, start: e.start })),
     };
-    return { ok: true, content, context, copies: app.copies, contentSha256: contentDigest(content, context, app.copies) };
+    return { ok: true, content, context, copies: app.copies, contentSha256: contentDigest(content, context, app.copies), pinned: decision.pinned };
   }
 
   /**

@@ -10,6 +10,8 @@ export interface ApplicationRecord {
   deviceKeySha256: string;
   certificateType: CertificateType;
   options: Record<string, string>;
+  /** What the rules tied the application to when it was made (the 戸籍 its persons were chosen from). */
+  pinned: Record<string, string>;
   copies: number;
   fee: number;
   status: ApplicationStatus;
@@ -49,6 +51,7 @@ interface ApplicationRow {
   device_key_sha256: string;
   certificate_type: CertificateType;
   options_json: string;
+  pinned_json: string;
   copies: number;
   fee: number;
   status: ApplicationStatus;
@@ -79,6 +82,7 @@ function applicationFromRow(r: ApplicationRow): ApplicationRecord {
     deviceKeySha256: r.device_key_sha256,
     certificateType: r.certificate_type,
     options: JSON.parse(r.options_json) as Record<string, string>,
+    pinned: JSON.parse(r.pinned_json) as Record<string, string>,
     copies: r.copies,
     fee: r.fee,
     status: r.status,
@@ -116,9 +120,9 @@ export class ApplicationStore {
   async insert(a: ApplicationRecord): Promise<boolean> {
     const r = await this.sql.run(
       `INSERT INTO applications (id, receipt_number, resident_id, device_key_sha256, certificate_type,
-         options_json, copies, fee, status, created_at, expires_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      [a.id, a.receiptNumber, a.residentId, a.deviceKeySha256, a.certificateType, JSON.stringify(a.options), a.copies, a.fee, a.status, a.createdAt, a.expiresAt, a.createdAt],
+         options_json, pinned_json, copies, fee, status, created_at, expires_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [a.id, a.receiptNumber, a.residentId, a.deviceKeySha256, a.certificateType, JSON.stringify(a.options), JSON.stringify(a.pinned), a.copies, a.fee, a.status, a.createdAt, a.expiresAt, a.createdAt],
     );
     return r.changes === 1;
   }

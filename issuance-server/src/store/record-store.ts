@@ -128,14 +128,14 @@ export class RecordStore {
     return r ? (JSON.parse(r.record_json) as KosekiRecord) : null;
   }
 
-  /** The 戸籍 a resident is recorded in (current ones first), with their seq there. */
-  async kosekiOf(residentId: string): Promise<{ kosekiId: string; seq: number; removed: boolean }[]> {
-    const rows = await this.sql.all<{ koseki_id: string; seq: number; removed: number }>(
-      `SELECT m.koseki_id, m.seq, m.removed FROM koseki_members m JOIN koseki k ON k.id = m.koseki_id
-       WHERE m.resident_id = ? ORDER BY CASE k.status WHEN 'current' THEN 0 ELSE 1 END, m.removed, m.koseki_id`,
+  /** The 戸籍 a person is 在籍 in (not 除籍), a current one first; null when none is kept here. */
+  async kosekiIdOf(residentId: string): Promise<string | null> {
+    const row = await this.sql.get<{ koseki_id: string }>(
+      `SELECT m.koseki_id FROM koseki_members m JOIN koseki k ON k.id = m.koseki_id
+       WHERE m.resident_id = ? AND m.removed = 0 ORDER BY CASE k.status WHEN 'current' THEN 0 ELSE 1 END, m.koseki_id LIMIT 1`,
       [residentId],
     );
-    return rows.map((r) => ({ kosekiId: r.koseki_id, seq: Number(r.seq), removed: r.removed === 1 }));
+    return row?.koseki_id ?? null;
   }
 
   /** Upserts a 本籍地 利用登録 unless a newer version is stored. */

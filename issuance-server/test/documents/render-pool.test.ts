@@ -9,15 +9,18 @@ import { build } from 'esbuild';
 import { DocumentError, type DocumentErrorCode } from '../../src/documents/document-error.ts';
 import type { DocumentRequest } from '../../src/documents/document-request.ts';
 import { RenderPool } from '../../src/documents/render-pool.ts';
-import { sampleJuminhyoRequest } from '../../src/documents/sample-documents.ts';
+import { DOCUMENT_KINDS, sampleDocument } from '../../src/documents/sample-documents.ts';
 import { pdfText } from './pdf-tools.ts';
+import { holds } from './rendered-document.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** A request whose verification code (printed on the page) tells the documents apart. */
-function request(code: string, change: (input: Extract<DocumentRequest, { kind: 'juminhyo' }>['input']) => void = () => {}): DocumentRequest {
-  const req = sampleJuminhyoRequest(1, code);
-  change(req.input);
+type Juminhyo = Extract<DocumentRequest, { kind: 'juminhyo' }>;
+
+/** A 住民票 request whose verification code (printed on the page) tells the documents apart. */
+function request(code: string, change: (request: Juminhyo) => void = () => {}): DocumentRequest {
+  const req = sampleDocument('juminhyo', 1, code) as Juminhyo;
+  change(req);
   return req;
 }
 
@@ -65,34 +68,36 @@ describe('documents/render-pool', function () {
     return pdfText(path);
   }
 
-  it('renders documents on its workers, several at a time', async () => {
+  it('renders documents of every kind on its workers, several at a time', async () => {
     assert.equal(pool.threadIds.length, 2);
-    const codes = ['AAAA-0000-0000-0001', 'AAAA-0000-0000-0002', 'AAAA-0000-0000-0003', 'AAAA-0000-0000-0004', 'AAAA-0000-0000-0005'];
-    const pdfs = await Promise.all(codes.map((code) => pool.render(request(code))));
+    const requests = DOCUMENT_KINDS.map((kind, i) => sampleDocument(kind, 1, `AAAA-0000-0000-000${i}`));
+    // At most 6 at once: 2 rendering and 4 waiting.
+    const pdfs = [...(await Promise.all(requests.slice(0, 6).map((req) => pool.render(req)))), await pool.render(requests[6]!)];
     for (const [i, pdf] of pdfs.entries()) {
       const text = await textOf(`concurrent-${i}`, pdf);
-      for (const s of ['住民票の写し', '山田 花子', '令和8年11月24日 (2026-11-24)', codes[i]!]) assert.ok(text.includes(s), `missing ${s} in:\n${text}`);
+      const { frame } = requests[i]!;
+      for (const s of [frame.title, frame.subject, '令和8年11月24日', frame.verificationCode]) assert.ok(holds(text, s), `missing ${s} in:\n${text}`);
     }
   });
 
   it('brings issuedAt across the thread boundary as the same instant', async () => {
-    const pdf = await pool.render(request('AAAA-0000-0000-0006', (input) => (input.issuedAt = new Date('2019-04-30T15:00:00Z'))));
-    assert.ok((await textOf('date', pdf)).includes('令和元年5月1日 (2019-05-01)'), 'the Japanese date of that instant');
+    const pdf = await pool.render(request('AAAA-0000-0000-0007', (req) => (req.frame.issuedAt = new Date('2019-04-30T15:00:00Z'))));
+    assert.ok((await textOf('date', pdf)).includes('令和元年5月1日'), 'the Japanese date of that instant');
   });
 
   it('returns a missing glyph as a typed error and keeps its workers', async () => {
     const before = pool.threadIds;
     await assert.rejects(
-      pool.render(request('AAAA-0000-0000-0007', (input) => (input.householdHeadName = '𠮷田 太郎'))),
+      pool.render(request('AAAA-0000-0000-0008', (req) => (req.body.householdHead = '𠮷田 \u{1F600}'))),
       (err: DocumentError) => {
         assert.ok(isDocumentError('glyph_missing')(err));
-        assert.deepEqual(err.glyphs, [{ char: '𠮷', codePoint: 'U+20BB7' }]);
+        assert.deepEqual(err.glyphs, [{ char: '\u{1F600}', codePoint: 'U+1F600' }]);
         return true;
       },
     );
-    await assert.rejects(pool.render(request('AAAA-0000-0000-0008', (input) => (input.copies = 0))), isDocumentError('invalid_input'));
+    await assert.rejects(pool.render(request('AAAA-0000-0000-0009', (req) => (req.frame.copies = 0))), isDocumentError('invalid_input'));
     await assert.rejects(
-      pool.render(request('AAAA-0000-0000-0009', (input) => ((input as { issuedAt: unknown }).issuedAt = '2026-11-24'))),
+      pool.render(request('AAAA-0000-0000-0011', (req) => ((req.frame as { issuedAt: unknown }).issuedAt = '2026-11-24'))),
       isDocumentError('invalid_input'),
     );
     assert.deepEqual(pool.threadIds, before);
@@ -100,10 +105,10 @@ describe('documents/render-pool', function () {
   });
 
   it('tells on the main thread which characters and sequences the font lacks', () => {
-    // IPAex Mincho lacks 𠮷 and has no variation sequences at all.
-    assert.deepEqual(pool.coverage.missingGlyphs(['山田 太郎', '𠮷田', '葛\u{E0102}城']), [
-      { char: '𠮷', codePoint: 'U+20BB7' },
-      { char: '葛\u{E0102}', codePoint: 'U+845B U+E0102' },
+    // IPAmj Mincho has 𠮷 and 葛 with VS19 (U+E0102), but not 葛 with VS17 nor emoji.
+    assert.deepEqual(pool.coverage.missingGlyphs(['山田 太郎', '𠮷田', '葛\u{E0102}城', '葛\u{E0100}城 \u{1F600}']), [
+      { char: '葛\u{E0100}', codePoint: 'U+845B U+E0100' },
+      { char: '\u{1F600}', codePoint: 'U+1F600' },
     ]);
   });
 

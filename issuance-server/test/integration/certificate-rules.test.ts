@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { catalogResponseSchema, subjectsResponseSchema, type CertificateType, type RefusalCode } from '@cert/common';
+import { catalogResponseSchema, subjectsResponseSchema, type CertificateType, type KosekiRecord, type RefusalCode } from '@cert/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_DIR } from '@cert/scripts/demo';
 import { tokyoMoment } from '../../src/services/catalog-config.ts';
+import type { Resident } from '../../src/store/resident-store.ts';
 import { assertError, TestServer, type Applicant, type HttpResult, type TestSocket } from './harness.ts';
 
 describe('integration: who may obtain what, and every refusal, through the wire contract', () => {
@@ -89,7 +90,7 @@ describe('integration: who may obtain what, and every refusal, through the wire 
 
   describe('at application: each refusal with its stable code, nothing stored', () => {
     it('the person: deceased, moved out, move-out notified, moved in today, issuance suppressed, 支援措置, 外字 being registered', async () => {
-      const cases: [Partial<import('../../src/store/resident-store.ts').Resident>, RefusalCode][] = [
+      const cases: [Partial<Resident>, RefusalCode][] = [
         [{ status: 'deceased' }, 'deceased'],
         [{ status: 'moved_out' }, 'moved_out'],
         [{ moveOutNotifiedOn: today(), moveOutPlannedDate: '2099-01-01' }, 'move_out_pending'],
@@ -225,7 +226,7 @@ describe('integration: who may obtain what, and every refusal, through the wire 
     });
   });
 
-  describe('the incidents: data changed between application and printing → refused at the kiosk, nothing printed', () => {
+  describe('data changed between application and printing (the incidents, and every other refusal) → refused at the kiosk, nothing printed', () => {
     interface Incident {
       name: string;
       applicant: string;
@@ -235,40 +236,105 @@ describe('integration: who may obtain what, and every refusal, through the wire 
       restore: () => Promise<void>;
       code: RefusalCode;
     }
+    // The change is made when the test runs (it may name today's date).
+    const resident = (id: string, change: () => Partial<Resident>, back: Partial<Resident>) => ({ change: () => ts.changeRecord('resident', id, change()), restore: () => ts.changeRecord('resident', id, back) });
+    const catalogWith = (edit: (catalog: ReturnType<typeof demoCatalog>) => void) => ({
+      change: async () => {
+        const catalog = demoCatalog();
+        edit(catalog);
+        await loadCatalog(catalog);
+      },
+      restore: async () => {
+        await loadCatalog(demoCatalog());
+      },
+    });
+    let k001Members: KosekiRecord['members'] = [];
+    let k003Members: KosekiRecord['members'] = [];
     const incidents: Incident[] = [
+      // The incidents of domain.md §3 …
       {
-        name: 'the seal registration is abolished',
+        name: 'incident: the seal registration is abolished',
         applicant: 'R0001',
         type: 'inkan',
         change: () => ts.changeRecord('seal', 'R0001', { status: 'abolished', statusChangedOn: today() }),
         restore: () => ts.changeRecord('seal', 'R0001', { status: 'active', statusChangedOn: null }),
         code: 'seal_registration_invalid',
       },
+      { name: 'incident: a move-out is notified by someone of the household', applicant: 'R0001', type: 'juminhyo', options: { scope: 'household' }, ...resident('R0003', () => ({ moveOutNotifiedOn: today() }), { moveOutNotifiedOn: null }), code: 'household_has_pending_moveout' },
+      { name: 'incident: a 支援措置 is set', applicant: 'R0001', type: 'juminhyo', ...resident('R0001', () => ({ supportMeasure: true }), { supportMeasure: false }), code: 'support_measure' },
       {
-        name: 'a move-out is notified by someone of the household',
-        applicant: 'R0001',
-        type: 'juminhyo',
-        options: { scope: 'household' },
-        change: () => ts.changeRecord('resident', 'R0003', { moveOutNotifiedOn: today() }),
-        restore: () => ts.changeRecord('resident', 'R0003', { moveOutNotifiedOn: null }),
-        code: 'household_has_pending_moveout',
-      },
-      {
-        name: 'a 支援措置 is set',
-        applicant: 'R0001',
-        type: 'juminhyo',
-        change: () => ts.changeRecord('resident', 'R0001', { supportMeasure: true }),
-        restore: () => ts.changeRecord('resident', 'R0001', { supportMeasure: false }),
-        code: 'support_measure',
-      },
-      {
-        name: 'a 届出 is pending on the 戸籍',
+        name: 'incident: a 届出 is pending on the 戸籍',
         applicant: 'R0002',
         type: 'koseki_zenbu',
         change: () => ts.changeRecord('koseki', 'K001', { pendingNotification: true }),
         restore: () => ts.changeRecord('koseki', 'K001', { pendingNotification: false }),
         code: 'koseki_pending_notification',
       },
+      // … and every other refusal the data or the catalogue can bring about after the application.
+      { name: 'the resident moves out', applicant: 'R0001', type: 'juminhyo_kisai', ...resident('R0001', () => ({ status: 'moved_out' }), { status: 'active' }), code: 'moved_out' },
+      { name: 'the resident is recorded as deceased', applicant: 'R0001', type: 'inkan', ...resident('R0001', () => ({ status: 'deceased' }), { status: 'active' }), code: 'deceased' },
+      { name: 'the resident notifies a move-out', applicant: 'R0001', type: 'kazei', ...resident('R0001', () => ({ moveOutNotifiedOn: today() }), { moveOutNotifiedOn: null }), code: 'move_out_pending' },
+      { name: 'a move-in is recorded today', applicant: 'R0001', type: 'juminhyo', ...resident('R0001', () => ({ moveInDate: today() }), { moveInDate: null }), code: 'moved_in_today' },
+      { name: '発行抑止 is set', applicant: 'R0001', type: 'koseki_fuhyo', ...resident('R0001', () => ({ suppressedFrom: today() }), { suppressedFrom: null }), code: 'issuance_suppressed' },
+      { name: 'a 外字 registration starts', applicant: 'R0001', type: 'koseki_kojin', options: { persons: '1' }, ...resident('R0001', () => ({ gaijiPending: true }), { gaijiPending: false }), code: 'glyph_missing' },
+      { name: 'a chosen member leaves the household', applicant: 'R0001', type: 'juminhyo', options: { scope: 'members', persons: 'R0001,R0002' }, ...resident('R0002', () => ({ householdId: 'H099' }), { householdId: 'H001' }), code: 'not_in_same_household' },
+      {
+        name: 'the tax record is corrected to not declared',
+        applicant: 'R0001',
+        type: 'kazei',
+        options: { fiscalYear: '2026' },
+        change: () => ts.changeRecord('tax', 'R0001/2026', { status: 'undeclared' }),
+        restore: () => ts.changeRecord('tax', 'R0001/2026', { status: 'taxed' }),
+        code: 'tax_not_declared',
+      },
+      { name: 'the fiscal year is withdrawn from the kiosks', applicant: 'R0001', type: 'kazei', options: { fiscalYear: '2025' }, ...catalogWith((c) => (c.types.kazei.fiscalYears = c.types.kazei.fiscalYears.filter((f: { year: number }) => f.year !== 2025))), code: 'tax_year_not_available' },
+      {
+        name: 'the 戸籍 is closed (転籍 elsewhere)',
+        applicant: 'R0001',
+        type: 'koseki_zenbu',
+        change: () => ts.changeRecord('koseki', 'K001', { status: 'removed' }),
+        restore: () => ts.changeRecord('koseki', 'K001', { status: 'current' }),
+        code: 'koseki_not_here',
+      },
+      {
+        name: 'a chosen person is no longer in the 戸籍',
+        applicant: 'R0001',
+        type: 'koseki_kojin',
+        options: { persons: '1,3' },
+        change: async () => {
+          k001Members = (await ts.server.context.store.read((tx) => tx.records.koseki('K001')))!.members;
+          await ts.changeRecord('koseki', 'K001', { members: k001Members.filter((m) => m.seq !== 3) });
+        },
+        restore: () => ts.changeRecord('koseki', 'K001', { members: k001Members }),
+        code: 'not_in_same_koseki',
+      },
+      {
+        name: 'the resident is entered in another 戸籍 (入籍): persons chosen in the old one are never printed from the new one',
+        applicant: 'R0001',
+        type: 'koseki_kojin',
+        options: { persons: '1' },
+        change: async () => {
+          k001Members = (await ts.server.context.store.read((tx) => tx.records.koseki('K001')))!.members;
+          k003Members = (await ts.server.context.store.read((tx) => tx.records.koseki('K003')))!.members;
+          await ts.changeRecord('koseki', 'K001', { members: k001Members.map((m) => (m.seq === 1 ? { ...m, removed: true, removedOn: today() } : m)) });
+          await ts.changeRecord('koseki', 'K003', { members: [...k003Members, { ...k001Members[0]!, seq: 2, relationship: '夫' }] });
+        },
+        restore: async () => {
+          await ts.changeRecord('koseki', 'K003', { members: k003Members });
+          await ts.changeRecord('koseki', 'K001', { members: k001Members });
+        },
+        code: 'koseki_not_here',
+      },
+      {
+        name: 'the 本籍地 利用登録 is not effective any more',
+        applicant: 'R0009',
+        type: 'koseki_zenbu',
+        change: () => ts.changeRecord('koseki-registration', 'R0009/K002', { effectiveFrom: '2099-01-01' }),
+        restore: () => ts.changeRecord('koseki-registration', 'R0009/K002', { effectiveFrom: '2024-04-08' }),
+        code: 'koseki_registration_required',
+      },
+      { name: 'the type is closed today', applicant: 'R0001', type: 'inkan', ...catalogWith((c) => (c.types.inkan.closedDays = [today().slice(5)])), code: 'outside_service_hours' },
+      { name: 'the type is withdrawn', applicant: 'R0001', type: 'juminhyo', ...catalogWith((c) => (c.types.juminhyo.offered = false)), code: 'not_offered' },
     ];
 
     for (const incident of incidents) {
@@ -295,7 +361,7 @@ describe('integration: who may obtain what, and every refusal, through the wire 
         try {
           assertError(await ts.kioskDocument(0, issuance.issuanceId), 403, incident.code);
           const status = await ts.kioskStatus(0, issuance.issuanceId);
-          assert.deepEqual(status.json, { status: 'refused', reason: incident.code });
+          assert.deepEqual(status.json, { issuanceId: issuance.issuanceId, status: 'refused', reason: incident.code });
           const closed = await sock.next('print-confirmation-closed', (m) => m.status === 'refused');
           assert.equal(closed.reason, incident.code);
           assert.deepEqual(

@@ -15,7 +15,10 @@ import {
   type Application,
   type CreateIssuanceResponse,
   type KosekiRecord,
+  type KosekiRegistration,
+  type RecordChange,
   type SealRegistrationRecord,
+  type TaxRecord,
   type LoginResponse,
 } from '@cert/common';
 import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
@@ -548,18 +551,31 @@ export class TestServer {
     return this.http('POST', '/api/v1/admin/records', { json: { changes }, bearer: await this.recordsCredential });
   }
 
-  /** Changes stored records by kind through the live-update API, each one version newer (200 and `applied` asserted). */
+  /** Changes a stored record through the live-update API, one version newer (200 and `applied` asserted); a tax record is `residentId/fiscalYear`, a 利用登録 `residentId/kosekiId`. */
   async changeRecord(kind: 'resident', id: string, patch: Partial<Resident>): Promise<void>;
   async changeRecord(kind: 'seal', residentId: string, patch: Partial<SealRegistrationRecord>): Promise<void>;
   async changeRecord(kind: 'koseki', kosekiId: string, patch: Partial<KosekiRecord>): Promise<void>;
-  async changeRecord(kind: 'resident' | 'seal' | 'koseki', id: string, patch: object): Promise<void> {
-    const stored = await this.server.context.store.read(async (tx) => {
-      if (kind === 'resident') return tx.residents.get(id);
-      if (kind === 'koseki') return tx.records.koseki(id);
-      const seal = await tx.records.seal(id);
-      if (!seal) return null;
-      const { image, ...rest } = seal;
-      return { ...rest, imagePngBase64: image.toString('base64') };
+  async changeRecord(kind: 'tax', key: string, patch: Partial<TaxRecord>): Promise<void>;
+  async changeRecord(kind: 'koseki-registration', key: string, patch: Partial<KosekiRegistration>): Promise<void>;
+  async changeRecord(kind: RecordChange['kind'], id: string, patch: object): Promise<void> {
+    const [a, b] = id.split('/') as [string, string];
+    const stored: { version: number } | null = await this.server.context.store.read(async (tx) => {
+      switch (kind) {
+        case 'resident':
+          return tx.residents.get(id);
+        case 'koseki':
+          return tx.records.koseki(id);
+        case 'tax':
+          return tx.records.tax(a, Number(b));
+        case 'koseki-registration':
+          return tx.records.registration(a, b);
+        case 'seal': {
+          const seal = await tx.records.seal(id);
+          if (!seal) return null;
+          const { image, ...rest } = seal;
+          return { ...rest, imagePngBase64: image.toString('base64') };
+        }
+      }
     });
     assert.ok(stored, `no stored ${kind} ${id}`);
     const res = await this.updateRecords([{ kind, record: { ...stored, ...patch, version: stored.version + 1 } }]);

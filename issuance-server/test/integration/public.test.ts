@@ -34,12 +34,15 @@ describe('integration: public endpoints', () => {
     assert.ok(jm, 'juminhyo is listed');
     assert.equal(jm.name.ja, '住民票の写し');
     assert.equal(jm.fee, 200);
-    assert.equal(jm.maxCopies, 5);
+    assert.equal(jm.maxCopies, 10);
     const opts = Object.fromEntries(jm.options.map((o) => [o.name, { values: [...o.values].sort(), default: o.default }]));
     assert.deepEqual(opts, {
-      scope: { values: ['household', 'self'], default: 'self' },
+      scope: { values: ['household', 'members', 'self'], default: 'self' },
       domicile: { values: ['include', 'omit'], default: 'omit' },
       relationship: { values: ['include', 'omit'], default: 'include' },
+      nationality: { values: ['include', 'omit'], default: 'include' },
+      residenceStatus: { values: ['include', 'omit'], default: 'omit' },
+      residenceCard: { values: ['include', 'omit'], default: 'omit' },
     });
     for (const o of jm.options) assert.ok(o.values.includes(o.default), `${o.name} default is one of its values`);
   });

@@ -40,7 +40,7 @@ export function outcomeResult(outcome: KioskOutcomeView, t: KioskStrings, a: Res
     // The reason in plain words, and no staff line: the server's text may quote the record (a
     // character of a name), and anyone near the screen can read it. Retrying would be refused again.
     case 'refused': {
-      const why = (outcome.reason !== undefined && isRefusalCode(outcome.reason) ? t.refusalReasons[outcome.reason] : undefined) ?? t.refusalGeneric;
+      const why = outcome.reason !== undefined && isRefusalCode(outcome.reason) ? t.refusalReasons[outcome.reason] : t.refusalGeneric;
       return { kind: 'refused', tone: 'info', heading: t.refusedHeading, paragraphs: [why, t.refusedBody], actions: [primary(restart)] };
     }
     case 'outcome_unknown':

@@ -1,28 +1,17 @@
-// Certificate rendering figures: through the render pool for each font, and hb-subset against
-// pdf-lib's own subsetting (the pre-pool path) on one thread. Short by default (BENCH_RENDERS).
+// Certificate rendering figures with the default certificate font (IPAmj Mincho): each kind of
+// document on one thread (first and warm times, bytes per document and per page), then the render
+// pool (start-up, a burst of every kind at once, the main thread's event-loop delay meanwhile).
+// BENCH_RENDERS warm renders per kind (30 by default), 5 with BENCH_QUICK=1.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { PDFDocument } from '@cantoo/pdf-lib';
-import { openCertificateFont, type CertificateFont, renderPdf, documentLayout, type DocumentRequest, DEFAULT_FONT_PATH, IPAMJ_FONT_PATH, loadFontBytes, compileHbSubset, pdfFontkit, RenderPool, sampleJuminhyoRequest } from 'issuance-server/documents';
+import { DOCUMENT_KINDS, RenderPool, certificateFontFor, documentLayout, loadFontBytes, renderPdf, sampleDocument, type DocumentRequest } from 'issuance-server/documents';
 import { quantile } from './bench-stats.ts';
 
-const FONTS = [
-  ['IPAex Mincho', DEFAULT_FONT_PATH],
-  ['IPAmj Mincho', IPAMJ_FONT_PATH],
-] as const;
-
-type Render = (request: DocumentRequest) => Promise<Uint8Array>;
-
-/** A way of rendering, and how long opening its font took. */
-interface Contender {
-  label: string;
-  render: Render;
-  opening: number;
-}
+type Kind = DocumentRequest['kind'];
 
 let serial = 0;
-/** The sample household with a fresh verification code, so that no two documents are alike. */
-function freshRequest(copies: number): DocumentRequest {
-  return sampleJuminhyoRequest(copies, `BNCH-${String(++serial).padStart(4, '0')}-0000-0000`);
+/** A sample document of `kind` with a fresh verification code, so that no two documents are alike. */
+function freshRequest(kind: Kind, copies = 1): DocumentRequest {
+  return sampleDocument(kind, copies, `BNCH-${String(++serial).padStart(4, '0')}-0000-0000`);
 }
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
@@ -31,81 +20,46 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   return [result, performance.now() - start];
 }
 
-/** Prints warm p50/p90 and bytes per page of `renders` documents each, one at a time, the contenders taking turns so that they share whatever else the machine is doing. */
-async function printWarm(contenders: Contender[], copies: number, renders: number): Promise<void> {
-  const ms = contenders.map((): number[] => []);
-  const bytes = contenders.map(() => 0);
-  for (let i = 0; i < renders; i++) {
-    for (const [c, { render }] of contenders.entries()) {
-      const [pdf, t] = await timed(() => render(freshRequest(copies)));
-      ms[c]!.push(t);
-      bytes[c] = pdf.byteLength;
-    }
-  }
-  for (const [c, { label }] of contenders.entries()) {
-    const figures = `warm p50 ${quantile(ms[c]!, 0.5).toFixed(1)} ms, p90 ${quantile(ms[c]!, 0.9).toFixed(1)} ms, ${(bytes[c]! / copies / 1000).toFixed(1)} kB/page`;
-    console.log(`  ${label.padEnd(10)}${copies} cop${copies === 1 ? 'y ' : 'ies'}: ${figures}`);
+/** Prints, per kind, the first and warm render times and the size of a one-copy document, rendered one at a time on this thread. */
+async function benchKinds(renders: number): Promise<void> {
+  const [font, opening] = await timed(async () => certificateFontFor(await loadFontBytes()));
+  const render = (request: DocumentRequest) => renderPdf(documentLayout(request), font);
+  console.log(`documents on one thread, IPAmj Mincho (opened in ${opening.toFixed(0)} ms), ${renders} warm renders per kind:`);
+  console.log(`  ${'kind'.padEnd(15)}${'pages'.padStart(6)}${'first ms'.padStart(10)}${'warm p50'.padStart(10)}${'warm p95'.padStart(10)}${'bytes/doc'.padStart(11)}${'bytes/page'.padStart(12)}`);
+  for (const kind of DOCUMENT_KINDS) {
+    const [pdf, first] = await timed(() => render(freshRequest(kind)));
+    const ms: number[] = [];
+    for (let i = 0; i < renders; i++) ms.push((await timed(() => render(freshRequest(kind))))[1]);
+    const pages = documentLayout(freshRequest(kind)).pageCount;
+    const row = [String(pages).padStart(6), first.toFixed(1).padStart(10), quantile(ms, 0.5).toFixed(1).padStart(10), quantile(ms, 0.95).toFixed(1).padStart(10)];
+    console.log(`  ${kind.padEnd(15)}${row.join('')}${String(pdf.byteLength).padStart(11)}${String(Math.round(pdf.byteLength / pages)).padStart(12)}`);
   }
 }
 
-// The pre-pool path, for comparison: pdf-lib subsets the whole font through fontkit, the font parsed
-// once as DocumentService's renders shared it. Same layout and same glyph check as the pool's.
-function pdfLibSubsetting(fontBytes: Uint8Array, coverage: CertificateFont['coverage']): CertificateFont {
-  const parsed = pdfFontkit.create(fontBytes);
-  const fontkitOnce = { create: () => parsed };
-  return {
-    coverage,
-    embed: (doc: PDFDocument) => {
-      doc.registerFontkit(fontkitOnce);
-      return doc.embedFont(fontBytes, { subset: true });
-    },
-  };
-}
-
-async function benchPool(name: string, fontPath: string, renders: number): Promise<void> {
+/** Prints the pool's start-up, its first document, and a burst of every kind at once with the main thread's event-loop delay. */
+async function benchPool(renders: number): Promise<void> {
   const [pool, start] = await timed(async () => {
-    const started = new RenderPool({ fontPath });
+    const started = new RenderPool();
     await started.ready();
     return started;
   });
   try {
-    const render: Render = (request) => pool.render(request);
-    const [, first] = await timed(() => render(freshRequest(1)));
-    console.log(`pool, ${name}, ${pool.size} workers: ready after ${start.toFixed(0)} ms (font, hb preprocess, warm-up); first document ${first.toFixed(1)} ms`);
+    const [, first] = await timed(() => pool.render(freshRequest('juminhyo')));
+    console.log(`pool, IPAmj Mincho, ${pool.size} workers: ready after ${start.toFixed(0)} ms (font, hb preprocess, warm-up); first document ${first.toFixed(1)} ms`);
     const lag = monitorEventLoopDelay({ resolution: 1 });
     lag.enable();
-    for (const copies of [1, 5]) await printWarm([{ label: 'pool', render, opening: start }], copies, renders);
+    const burst = Array.from({ length: pool.size * renders }, (_, i) => freshRequest(DOCUMENT_KINDS[i % DOCUMENT_KINDS.length]!));
+    const [, all] = await timed(() => Promise.all(burst.map((request) => pool.render(request))));
     lag.disable();
+    console.log(`  ${burst.length} documents of every kind at once: ${all.toFixed(0)} ms, ${((burst.length / all) * 1000).toFixed(0)} documents/s`);
     console.log(`  main-thread event-loop delay meanwhile: p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`);
-    const burst = pool.size * renders;
-    const [, all] = await timed(() => Promise.all(Array.from({ length: burst }, () => render(freshRequest(1)))));
-    console.log(`  ${burst} one-page documents at once: ${all.toFixed(0)} ms, ${((burst / all) * 1000).toFixed(0)} documents/s`);
   } finally {
     await pool.close();
   }
 }
 
-async function benchSubsetters(name: string, fontPath: string, renders: number): Promise<void> {
-  const fontBytes = await loadFontBytes(fontPath);
-  const [hb, hbOpening] = await timed(async () => openCertificateFont(fontBytes, await compileHbSubset()));
-  const [pdfLib, pdfLibOpening] = await timed(async () => pdfLibSubsetting(fontBytes, hb.coverage));
-  const contenders: Contender[] = [
-    { label: 'hb-subset', render: (request) => renderPdf(documentLayout(request), hb), opening: hbOpening },
-    { label: 'pdf-lib', render: (request) => renderPdf(documentLayout(request), pdfLib), opening: pdfLibOpening },
-  ];
-  const cold: string[] = [];
-  for (const { label, render, opening } of contenders) {
-    const [, first] = await timed(() => render(freshRequest(1)));
-    cold.push(`${label} ${(opening + first).toFixed(0)} ms (${opening.toFixed(0)} opening the font)`);
-  }
-  console.log(`one thread, ${name}: cold first document ${cold.join(', ')}`);
-  // As the pool's workers do at start: V8 needs a couple of dozen documents to settle.
-  for (let i = 0; i < 25; i++) for (const { render } of contenders) await render(freshRequest(1));
-  for (const copies of [1, 5]) await printWarm(contenders, copies, renders);
-}
-
-/** Prints the document figures for both fonts: pool start, first and warm documents, bytes per page, 1 and 5 copies, and hb-subset against pdf-lib's subsetting. */
-export async function benchDocuments(renders = Number(process.env['BENCH_RENDERS'] ?? 30)): Promise<void> {
-  for (const [name, path] of FONTS) await benchPool(name, path, renders);
-  for (const [name, path] of FONTS) await benchSubsetters(name, path, renders);
+/** Prints the document figures: per kind on one thread, then through the render pool. */
+export async function benchDocuments(renders = process.env['BENCH_QUICK'] === '1' ? 5 : Number(process.env['BENCH_RENDERS'] ?? 30)): Promise<void> {
+  await benchKinds(renders);
+  await benchPool(renders);
 }

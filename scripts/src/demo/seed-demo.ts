@@ -23,6 +23,8 @@ export const DEMO_KIOSKS = [
 /** What a seeded data directory offers to clients. */
 export interface SeededDemo {
   kiosks: { id: string; name: string; credential: string }[];
+  /** The credential of the demo's resident-records system (the live-update API). */
+  recordsCredential: string;
 }
 
 /** Residents beyond the demo register (load tests), imported and linked like the demo ones. */
@@ -72,7 +74,8 @@ export async function seedDemo(
     const stores = Array.from({ length: Math.max(DEMO_KIOSKS.length, options.kiosks ?? 0) }, (_, i) => DEMO_KIOSKS[i] ?? { name: `コンビニ テスト${i + 1}号店`, location: `テスト市本町${i + 1}-1` });
     const kiosks: SeededDemo['kiosks'] = [];
     for (const k of stores) kiosks.push({ ...(await admin.registerKiosk(k.name, k.location)), name: k.name });
-    return { kiosks };
+    const records = await admin.registerApiClient('住民記録システム (demo)');
+    return { kiosks, recordsCredential: records.credential };
   } finally {
     await ctx.close();
   }

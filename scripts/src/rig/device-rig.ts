@@ -36,6 +36,8 @@ export interface DeviceRig {
   pki: TestPkiManifest;
   serverUrl: string;
   kiosks: SeededDemo['kiosks'];
+  /** The demo resident-records system's credential for `POST /api/v1/admin/records`. */
+  recordsCredential: string;
   slots: ReaderSlot[];
   printer: VirtualPrinter;
   work: string;
@@ -85,6 +87,7 @@ export async function startDeviceRig(options: DeviceRigOptions = {}): Promise<De
       pki,
       serverUrl,
       kiosks: seeded.kiosks,
+      recordsCredential: seeded.recordsCredential,
       slots: lease.slots,
       printer,
       work,

@@ -1,6 +1,8 @@
-// Confirm: the order as the resident chose it, then the application (the receipt number comes back).
+// Confirm: the order as the resident chose it (options, the people on the certificate), then the
+// application (the receipt number comes back, or the rules' refusal explained in plain words).
 import type { ScreenFactory } from '../context.ts';
 import { h, whileBusy } from '../dom.ts';
+import { choosablePersons, chosenIds, personsNeeded, requestOf } from '../order.ts';
 
 /** The review screen. */
 export const confirmScreen: ScreenFactory = (app) => {
@@ -17,12 +19,20 @@ export const confirmScreen: ScreenFactory = (app) => {
     return { el: section, heading, box };
   }
   const row = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)];
+  const source = personsNeeded(info, order.options);
+  // Names once the resident's records are here (after a new sign-in they follow the screen).
+  const personsValue = h('dd', { id: 'confirm-persons' });
+  const renderPersons = () => {
+    const ids = chosenIds(order) ?? [];
+    const people = (state.subjects && source && choosablePersons(state.subjects, source)) || [];
+    personsValue.textContent = ids.map((id) => people.find((p) => p.id === id)?.name ?? id).join(t.personList);
+  };
   const submit = h('button', { type: 'button', class: 'primary' }, t.submit);
   submit.addEventListener('click', () => {
     box.info((s) => s.confirm.busy);
     void whileBusy(submit, async () => {
       try {
-        state.shown = await app.api.invoke['applications.apply'](order);
+        state.shown = await app.api.invoke['applications.apply'](requestOf(order, info));
         state.draft = null;
         app.go('receipt');
       } catch (e) {
@@ -30,6 +40,7 @@ export const confirmScreen: ScreenFactory = (app) => {
       }
     });
   });
+  renderPersons();
   section.append(
     h('p', {}, t.intro),
     h(
@@ -37,11 +48,12 @@ export const confirmScreen: ScreenFactory = (app) => {
       { class: 'summary' },
       ...row(t.certificate, i18n.pick(info.name)),
       ...info.options.flatMap((o) => row(i18n.optionLabel(o), i18n.valueLabel(o, order.options[o.name] ?? o.default))),
+      ...(source ? [h('dt', {}, t.persons), personsValue] : []),
       ...row(t.copies, t.copiesValue(order.copies)),
-      ...row(t.fee, i18n.yen(info.fee * order.copies)),
+      ...row(t.fee, `${i18n.yen(info.fee * order.copies)} (${i18n.t.apply.totalDetail(i18n.yen(info.fee), order.copies)})`),
     ),
     box.el,
     h('div', { class: 'actions' }, submit, h('button', { type: 'button', onclick: () => app.go('apply') }, t.back)),
   );
-  return { el: section, heading, box };
+  return { el: section, heading, box, refresh: renderPersons };
 };

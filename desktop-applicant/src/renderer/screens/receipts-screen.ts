@@ -2,7 +2,14 @@
 import { formatReceiptNumber, type StoredReceipt } from '@cert/common';
 import type { AppContext, ScreenFactory } from '../context.ts';
 import { h, whileBusy } from '../dom.ts';
-import { refusalText } from '../i18n.ts';
+import { refusalText } from '../texts.ts';
+
+/** The certificate of a receipt: its name, and the fiscal year of a tax certificate (two years' receipts look alike otherwise). */
+function certificateCell(app: AppContext, r: StoredReceipt): HTMLTableCellElement {
+  const year = r.options['fiscalYear'];
+  const option = app.state.catalog?.certificateTypes.find((x) => x.type === r.certificateType)?.options.find((o) => o.name === 'fiscalYear');
+  return h('td', {}, app.certificateName(r.certificateType), year ? h('span', { class: 'cell-detail' }, option ? app.i18n.valueLabel(option, year) : year) : null);
+}
 
 /** Asks before cancelling (a cancelled receipt can never be printed); the list then shows the result. */
 function confirmCancel(app: AppContext, receipt: StoredReceipt, opener: HTMLElement, screen: HTMLElement): void {
@@ -86,7 +93,7 @@ export const receiptsScreen: ScreenFactory = (app) => {
       'tr',
       {},
       h('th', { scope: 'row', class: 'number' }, grouped),
-      h('td', {}, app.certificateName(r.certificateType)),
+      certificateCell(app, r),
       h('td', { class: 'num' }, String(r.copies)),
       h('td', { class: 'num' }, i18n.yen(r.fee)),
       h(
@@ -94,7 +101,7 @@ export const receiptsScreen: ScreenFactory = (app) => {
         {},
         h('span', { class: `badge status-${r.status}` }, t.statuses[r.status]),
         // "Ready to print" alone would not be honest after a refusal: the next try would be refused too until the record changes.
-        r.status === 'submitted' && state.refusals.has(r.applicationId) ? h('p', { class: 'status-note' }, `${t.refusedNote} ${refusalText(i18n.t, state.refusals.get(r.applicationId))}`) : null,
+        r.status === 'submitted' && state.refusals.has(r.applicationId) ? h('p', { class: 'status-note' }, i18n.t.format.sentences(t.refusedNote, refusalText(i18n.t, state.refusals.get(r.applicationId)))) : null,
       ),
       h('td', {}, i18n.dateTime(r.expiresAt)),
       h('td', {}, h('div', { class: 'row-actions' }, show, r.status === 'submitted' && state.session ? cancel : null)),

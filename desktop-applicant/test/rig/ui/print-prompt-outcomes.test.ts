@@ -1,6 +1,6 @@
 // The print prompt and the receipt list when a print does not end on paper: a refusal by the
-// municipality's rules after the resident approved (the reason in plain words), and a delivered
-// document whose result never came (outcome_unknown). The applicant app runs in web mode in
+// municipality's rules after the resident approved (the reason in plain words, the same as when
+// applying), and a delivered document whose result never came (outcome_unknown). The applicant app runs in web mode in
 // Chromium against the real server; its device key is registered by a login with the resident's
 // software token (the card path is covered by applicant-ui.test.ts), so no card reader is needed.
 import { formatReceiptNumber, type Application } from '@cert/common';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { applicantStrings } from '@cert/common/i18n';
 import { KioskApi } from 'kiosk-shell';
-import { changeResident, startIssuanceRig, type IssuanceRig } from 'kiosk-shell/test-support';
+import { changeResident, importSeal, startIssuanceRig, type IssuanceRig } from 'kiosk-shell/test-support';
 import { buildApp } from '@cert/scripts/build';
 import { ensureTestPki } from '@cert/scripts/pki';
 import { softwareToken } from '@cert/scripts/rig';
@@ -49,8 +49,8 @@ describe('applicant print prompt: refused and unknown outcomes (Chromium, web mo
     while (from.includes(view.status)) view = await kiosk.issuance(issuanceId, 10_000, view.status);
     return view;
   };
-  const apply = async () => {
-    const app = await api.apply({ certificateType: 'juminhyo', options: { scope: 'household' }, copies: 1 });
+  const apply = async (order: Parameters<ApplicantApi['apply']>[0] = { certificateType: 'juminhyo', options: { scope: 'household' }, copies: 1 }) => {
+    const app = await api.apply(order);
     new ReceiptStore(dataDir).upsert(rig.endpoint.baseUrl, [app]);
     return app;
   };
@@ -60,6 +60,8 @@ describe('applicant print prompt: refused and unknown outcomes (Chromium, web mo
     await buildApp('desktop-applicant');
     // A short print timeout: a delivered document without a result becomes outcome_unknown soon.
     rig = await startIssuanceRig({ printTimeoutMs: 2000, sweepIntervalMs: 200 });
+    // A registered seal, for the 印鑑登録証明書.
+    await importSeal(rig, 'R0001', 'active');
     kiosk = new KioskApi(rig.endpoint, rig.kiosks[0]!.credential);
     dataDir = mkdtempSync(join(tmpdir(), 'applicant-prompt-'));
     // The app's own device key, registered by a login (as the PIN login would), and a saved server:
@@ -95,11 +97,11 @@ describe('applicant print prompt: refused and unknown outcomes (Chromium, web mo
     // The records change while the resident looks at the prompt: the document is refused when it is made.
     const issuanceId = await claimAndApprove(app, () => changeResident(rig, 'R0001', { supportMeasure: true }));
     assert.deepEqual(await statusAfter(issuanceId, ['confirmation_pending', 'approved']), { issuanceId, status: 'refused', reason: 'support_measure' });
-    await prompt().getByText(`${ja.prompt.outcomes.refused} ${ja.prompt.refusalReasons.support_measure}`).waitFor();
+    await prompt().getByText(ja.format.sentences(ja.prompt.outcomes.refused, ja.refusals.reasons.support_measure)).waitFor();
     assert.equal(await prompt().locator('#prompt-approve').count(), 0, 'nothing left to answer');
     await captureScreen(page, 'print-prompt-refused');
     await setLanguage(page, 'en');
-    await prompt().getByText(`${en.prompt.outcomes.refused} ${en.prompt.refusalReasons.support_measure}`).waitFor();
+    await prompt().getByText(en.format.sentences(en.prompt.outcomes.refused, en.refusals.reasons.support_measure)).waitFor();
     await setLanguage(page, 'ja');
     await prompt().getByRole('button', { name: ja.prompt.close }).click();
     await prompt().waitFor({ state: 'hidden' });
@@ -107,7 +109,25 @@ describe('applicant print prompt: refused and unknown outcomes (Chromium, web mo
     await page.getByRole('navigation').getByRole('button', { name: ja.app.navReceipts }).click();
     const row = page.locator('tr', { hasText: formatReceiptNumber(app.receiptNumber) });
     await row.getByText(ja.receipts.statuses.submitted).waitFor();
-    await row.getByText(`${ja.receipts.refusedNote} ${ja.prompt.refusalReasons.support_measure}`).waitFor();
+    await row.getByText(ja.format.sentences(ja.receipts.refusedNote, ja.refusals.reasons.support_measure)).waitFor();
+  });
+
+  it('refused for a reason of its own type (the seal abolished while the prompt is open): the same words as when applying, in ja and en', async () => {
+    const app = await apply({ certificateType: 'inkan', options: {}, copies: 1 });
+    try {
+      const issuanceId = await claimAndApprove(app, () => importSeal(rig, 'R0001', 'abolished'));
+      assert.deepEqual(await statusAfter(issuanceId, ['confirmation_pending', 'approved']), { issuanceId, status: 'refused', reason: 'seal_registration_invalid' });
+      for (const t of [ja, en]) {
+        await setLanguage(page, t === ja ? 'ja' : 'en');
+        await prompt().getByText(t.format.sentences(t.prompt.outcomes.refused, t.refusals.reasons.seal_registration_invalid)).waitFor();
+      }
+      await setLanguage(page, 'ja');
+      await captureScreen(page, 'print-prompt-refused-seal');
+      await prompt().getByRole('button', { name: ja.prompt.close }).click();
+      await prompt().waitFor({ state: 'hidden' });
+    } finally {
+      await importSeal(rig, 'R0001', 'active');
+    }
   });
 
   it('delivered and no result came: the prompt says the outcome is unknown and the receipt cannot print again; the list marks it', async () => {

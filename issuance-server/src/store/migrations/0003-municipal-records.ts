@@ -24,6 +24,81 @@ const NEW_RESIDENT_COLUMNS = [
 const OLD_RESIDENT_COLUMNS =
   'id, household_id, name, name_kana, birth_date, sex, address, relationship_to_head, domicile, domicile_head, status, support_measure, updated_at';
 
+/** The new tables, the same in both engines but for the types of bytes and reals. */
+const recordTables = (types: { blob: string; real: string }) => `
+    CREATE TABLE seal_registrations (
+      resident_id TEXT PRIMARY KEY REFERENCES residents (id),
+      registration_number TEXT NOT NULL,
+      registered_on TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('active', 'abolished', 'invalidated')),
+      status_changed_on TEXT,
+      image ${types.blob} NOT NULL,
+      width_mm ${types.real} NOT NULL,
+      height_mm ${types.real} NOT NULL,
+      print_sex INTEGER,
+      source_version BIGINT NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE tax_records (
+      resident_id TEXT NOT NULL REFERENCES residents (id),
+      fiscal_year INTEGER NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('taxed', 'nontaxed', 'undeclared', 'dependentUndeclared')),
+      record_json TEXT NOT NULL,
+      source_version BIGINT NOT NULL DEFAULT 0,
+      PRIMARY KEY (resident_id, fiscal_year)
+    );
+
+    CREATE TABLE koseki (
+      id TEXT PRIMARY KEY,
+      honseki TEXT NOT NULL,
+      head_surname TEXT NOT NULL,
+      head_given_name TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('current', 'removed')),
+      pending_notification INTEGER NOT NULL DEFAULT 0,
+      record_json TEXT NOT NULL,
+      source_version BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE TABLE koseki_members (
+      koseki_id TEXT NOT NULL REFERENCES koseki (id) ON DELETE CASCADE,
+      seq INTEGER NOT NULL,
+      resident_id TEXT,
+      removed INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (koseki_id, seq)
+    );
+    CREATE INDEX koseki_members_resident ON koseki_members (resident_id);
+
+    CREATE TABLE koseki_registrations (
+      resident_id TEXT NOT NULL REFERENCES residents (id),
+      koseki_id TEXT NOT NULL,
+      registered_on TEXT NOT NULL,
+      effective_from TEXT NOT NULL,
+      source_version BIGINT NOT NULL DEFAULT 0,
+      PRIMARY KEY (resident_id, koseki_id)
+    );
+
+    CREATE TABLE municipal_assets (
+      name TEXT PRIMARY KEY,
+      bytes ${types.blob} NOT NULL,
+      sha256 TEXT NOT NULL,
+      updated_at BIGINT NOT NULL
+    );
+
+    CREATE TABLE api_clients (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      credential_sha256 TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      revoked_at BIGINT
+    );
+
+    CREATE TABLE issue_serials (
+      day TEXT PRIMARY KEY,
+      last INTEGER NOT NULL
+    );
+    -- What an application was decided against and must stay with (the 戸籍 its persons were chosen from).
+    ALTER TABLE applications ADD COLUMN pinned_json TEXT NOT NULL DEFAULT '{}';
+`;
+
 /**
  * Issue 8: the data behind every certificate type — extended resident columns (and persons
  * registered for 本籍地 use only), seal registrations with their images, tax records per fiscal
@@ -56,149 +131,13 @@ export const migration0003MunicipalRecords: Migration = {
     ALTER TABLE residents_v3 RENAME TO residents;
     CREATE INDEX residents_household ON residents (household_id);
 
-    CREATE TABLE seal_registrations (
-      resident_id TEXT PRIMARY KEY REFERENCES residents (id),
-      registration_number TEXT NOT NULL,
-      registered_on TEXT NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('active', 'abolished', 'invalidated')),
-      status_changed_on TEXT,
-      image BLOB NOT NULL,
-      width_mm REAL NOT NULL,
-      height_mm REAL NOT NULL,
-      print_sex INTEGER,
-      source_version BIGINT NOT NULL DEFAULT 0
-    );
-
-    CREATE TABLE tax_records (
-      resident_id TEXT NOT NULL REFERENCES residents (id),
-      fiscal_year INTEGER NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('taxed', 'nontaxed', 'undeclared', 'dependentUndeclared')),
-      record_json TEXT NOT NULL,
-      source_version BIGINT NOT NULL DEFAULT 0,
-      PRIMARY KEY (resident_id, fiscal_year)
-    );
-
-    CREATE TABLE koseki (
-      id TEXT PRIMARY KEY,
-      honseki TEXT NOT NULL,
-      head_surname TEXT NOT NULL,
-      head_given_name TEXT NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('current', 'removed')),
-      pending_notification INTEGER NOT NULL DEFAULT 0,
-      record_json TEXT NOT NULL,
-      source_version BIGINT NOT NULL DEFAULT 0
-    );
-    CREATE TABLE koseki_members (
-      koseki_id TEXT NOT NULL REFERENCES koseki (id) ON DELETE CASCADE,
-      seq INTEGER NOT NULL,
-      resident_id TEXT,
-      removed INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (koseki_id, seq)
-    );
-    CREATE INDEX koseki_members_resident ON koseki_members (resident_id);
-
-    CREATE TABLE koseki_registrations (
-      resident_id TEXT NOT NULL REFERENCES residents (id),
-      koseki_id TEXT NOT NULL,
-      registered_on TEXT NOT NULL,
-      effective_from TEXT NOT NULL,
-      source_version BIGINT NOT NULL DEFAULT 0,
-      PRIMARY KEY (resident_id, koseki_id)
-    );
-
-    CREATE TABLE municipal_assets (
-      name TEXT PRIMARY KEY,
-      bytes BLOB NOT NULL,
-      sha256 TEXT NOT NULL,
-      updated_at BIGINT NOT NULL
-    );
-
-    CREATE TABLE api_clients (
-      id TEXT PRIMARY KEY,
-      name TEXT NOT NULL,
-      credential_sha256 TEXT NOT NULL,
-      created_at BIGINT NOT NULL,
-      revoked_at BIGINT
-    );
-
-    CREATE TABLE issue_serials (
-      day TEXT PRIMARY KEY,
-      last INTEGER NOT NULL
-    );
+    ${recordTables({ blob: 'BLOB', real: 'REAL' })}
   `,
   postgres: `
     ${NEW_RESIDENT_COLUMNS.map((c) => `ALTER TABLE residents ADD COLUMN ${c};`).join('\n    ')}
     ALTER TABLE residents DROP CONSTRAINT residents_status_check;
     ALTER TABLE residents ADD CONSTRAINT residents_status_check CHECK (status IN ('active', 'moved_out', 'deceased', 'non_resident'));
 
-    CREATE TABLE seal_registrations (
-      resident_id TEXT PRIMARY KEY REFERENCES residents (id),
-      registration_number TEXT NOT NULL,
-      registered_on TEXT NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('active', 'abolished', 'invalidated')),
-      status_changed_on TEXT,
-      image BYTEA NOT NULL,
-      width_mm DOUBLE PRECISION NOT NULL,
-      height_mm DOUBLE PRECISION NOT NULL,
-      print_sex INTEGER,
-      source_version BIGINT NOT NULL DEFAULT 0
-    );
-
-    CREATE TABLE tax_records (
-      resident_id TEXT NOT NULL REFERENCES residents (id),
-      fiscal_year INTEGER NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('taxed', 'nontaxed', 'undeclared', 'dependentUndeclared')),
-      record_json TEXT NOT NULL,
-      source_version BIGINT NOT NULL DEFAULT 0,
-      PRIMARY KEY (resident_id, fiscal_year)
-    );
-
-    CREATE TABLE koseki (
-      id TEXT PRIMARY KEY,
-      honseki TEXT NOT NULL,
-      head_surname TEXT NOT NULL,
-      head_given_name TEXT NOT NULL,
-      status TEXT NOT NULL CHECK (status IN ('current', 'removed')),
-      pending_notification INTEGER NOT NULL DEFAULT 0,
-      record_json TEXT NOT NULL,
-      source_version BIGINT NOT NULL DEFAULT 0
-    );
-    CREATE TABLE koseki_members (
-      koseki_id TEXT NOT NULL REFERENCES koseki (id) ON DELETE CASCADE,
-      seq INTEGER NOT NULL,
-      resident_id TEXT,
-      removed INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (koseki_id, seq)
-    );
-    CREATE INDEX koseki_members_resident ON koseki_members (resident_id);
-
-    CREATE TABLE koseki_registrations (
-      resident_id TEXT NOT NULL REFERENCES residents (id),
-      koseki_id TEXT NOT NULL,
-      registered_on TEXT NOT NULL,
-      effective_from TEXT NOT NULL,
-      source_version BIGINT NOT NULL DEFAULT 0,
-      PRIMARY KEY (resident_id, koseki_id)
-    );
-
-    CREATE TABLE municipal_assets (
-      name TEXT PRIMARY KEY,
-      bytes BYTEA NOT NULL,
-      sha256 TEXT NOT NULL,
-      updated_at BIGINT NOT NULL
-    );
-
-    CREATE TABLE api_clients (
-      id TEXT PRIMARY KEY,
-      name TEXT NOT NULL,
-      credential_sha256 TEXT NOT NULL,
-      created_at BIGINT NOT NULL,
-      revoked_at BIGINT
-    );
-
-    CREATE TABLE issue_serials (
-      day TEXT PRIMARY KEY,
-      last INTEGER NOT NULL
-    );
+    ${recordTables({ blob: 'BYTEA', real: 'DOUBLE PRECISION' })}
   `,
 };

@@ -1,5 +1,5 @@
-// Test rig for the kiosk: a real issuance server in-process (temp data dir, demo seed), a
-// logged-in applicant whose device answers print confirmations as each test decides.
+// Test rig for the kiosk: a real issuance server in-process (temp data dir, demo seed, the test
+// catalogue), a logged-in applicant whose device answers print confirmations as each test decides.
 import type { Application, ApplicationStatus, PrintConfirmationRequest } from '@cert/common';
 import type { ServerEndpoint } from '@cert/common/node';
 import { seedDemo, type SeededDemo } from '@cert/scripts/demo';
@@ -10,12 +10,17 @@ import { createLogger, defaultServerConfig, startServer, type RunningServer, typ
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadTestCatalog } from './municipal-records.ts';
 
 
 /** What the applicant's device does with a print confirmation request. */
 export type Answer = 'approve' | 'decline' | 'ignore';
 
-/** A running server with a seeded municipality and one logged-in applicant (R0001, 山田 太郎). */
+/**
+ * A running server with a seeded municipality, every certificate type on offer (the test
+ * catalogue: round the clock, so that tests pass at any hour, but for one type) and one
+ * logged-in applicant (R0001, 山田 太郎).
+ */
 export interface IssuanceRig {
   server: RunningServer;
   /** The server's data directory (for the admin CLI). */
@@ -78,6 +83,7 @@ export async function startIssuanceRig(overrides: Partial<ServerConfig> = {}): P
     },
   };
   try {
+    await loadTestCatalog({ server });
     await applicant.login(softwareToken(resident.auth), device);
     socket.on('confirmation-request', (req) => {
       rig.requests.push(req);

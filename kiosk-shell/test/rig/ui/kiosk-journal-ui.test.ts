@@ -1,44 +1,25 @@
 // The kiosk screens of the "never mis-issue" work in Chromium (web mode) against the real server
 // and ippeveprinter: the refusal screen (a record that no longer allows the certificate), the
 // unknown-outcome screen (the printer vanished mid-job), and the admin screen listing jobs only
-// staff can settle. Screenshots in Japanese and English, axe checks; the refusal texts of all
-// seven languages without a browser.
-import { REFUSAL_CODES } from '@cert/common';
+// staff can settle. Screenshots in Japanese and English, axe checks (the refusal texts of all
+// seven languages are checked without a browser in test/unit/ui/refusal-screen.test.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { KIOSK_LANGUAGES, KIOSK_STRINGS, type KioskLanguage } from '@cert/common/i18n';
+import { KIOSK_STRINGS, type KioskLanguage } from '@cert/common/i18n';
 import { buildApp } from '@cert/scripts/build';
 import { startVirtualPrinter, type VirtualPrinter } from '@cert/scripts/rig';
 import { KioskApi } from '../../../src/core/kiosk-api.ts';
 import { advance, firstEntry } from '../../../src/core/print-journal.ts';
-import { startKioskWebHost, type KioskWebHost, type KioskWebHostOptions } from '../../../src/host/kiosk-web-host.ts';
-import { outcomeResult } from '../../../src/renderer/outcome-results.ts';
+import type { KioskWebHost, KioskWebHostOptions } from '../../../src/host/kiosk-web-host.ts';
 import { JournalDirectory } from '../../../src/state/journal-directory.ts';
 import { startIssuanceRig, type IssuanceRig } from '../helpers/issuance-rig.ts';
 import { changeResident } from '../helpers/resident-records.ts';
-import { capture, heading, launchChromium, openKiosk, tapDigits, waitForResult, type KioskTab } from './helpers/kiosk-browser.ts';
+import { capture, heading, launchChromium, startSiteKiosk, submitReceipt, waitForResult, type KioskTab } from './helpers/kiosk-browser.ts';
 
 const BOTH: readonly KioskLanguage[] = ['ja', 'en'];
-const noActions = { retry: () => {}, reenter: () => {}, restart: () => {} };
-
-describe('kiosk refusal texts (no browser)', () => {
-  it('every language names each known refusal in plain words and has a generic text for codes it does not know', () => {
-    for (const lang of KIOSK_LANGUAGES) {
-      const t = KIOSK_STRINGS[lang];
-      for (const code of REFUSAL_CODES) {
-        const spec = outcomeResult({ receiptNumber: '123456789012', status: 'refused', reason: code, error: 'server text' }, t, noActions);
-        assert.deepEqual(spec.paragraphs, [t.refusalReasons[code], t.refusedBody], `${lang} ${code}`);
-        assert.equal(spec.staffDetail, undefined, 'the server text may quote the record: never on the public screen');
-      }
-      const newer = outcomeResult({ receiptNumber: '123456789012', status: 'refused', reason: 'seal_abolished' }, t, noActions);
-      assert.deepEqual(newer.paragraphs, [t.refusalGeneric, t.refusedBody], lang);
-      assert.equal(new Set(Object.values(t.refusalReasons)).size, REFUSAL_CODES.length, `${lang}: one text per reason`);
-    }
-  });
-});
 
 describe('kiosk journal and refusal screens in Chromium (web mode)', function () {
   this.timeout(90_000);
@@ -51,31 +32,10 @@ describe('kiosk journal and refusal screens in Chromium (web mode)', function ()
   const printers: VirtualPrinter[] = [];
 
   const kiosk = async (overrides: Partial<KioskWebHostOptions> = {}): Promise<{ page: Page; stateDir: string }> => {
-    const stateDir = overrides.stateDir ?? mkdtempSync(join(work, 'state-'));
-    const host = await startKioskWebHost({
-      endpoint: rig.endpoint,
-      credential: rig.kiosks[0]!.credential,
-      printerUri: vp.uri,
-      storeName: 'コンビニ テスト駅前店',
-      location: 'テスト市本町1-1',
-      inactivityMs: 60_000,
-      decisionTimeoutMs: 60_000,
-      printTimeoutMs: 30_000,
-      adminCode: null,
-      stateDir,
-      session: { jobPollIntervalMs: 50, retryDelayMs: 100, printerFaultToleranceMs: 1500 },
-      ...overrides,
-    });
+    const { host, tab, stateDir } = await startSiteKiosk({ rig, printerUri: vp.uri, work, browser }, overrides);
     hosts.push(host);
-    const tab = await openKiosk(browser, host.url);
     tabs.push(tab);
     return { page: tab.page, stateDir };
-  };
-  const submit = async (page: Page, lang: KioskLanguage, receipt: string) => {
-    await page.click(`[data-language="${lang}"]`);
-    await page.click('[data-action="start"]');
-    await tapDigits(page, receipt);
-    await page.click('[data-action="submit"]');
   };
 
   before(async function () {
@@ -104,7 +64,7 @@ describe('kiosk journal and refusal screens in Chromium (web mode)', function ()
       const app = await rig.apply();
       await changeResident(rig, 'R0001', { status: 'moved_out' });
       const before = vp.documents().length;
-      await submit(page, lang, app.receiptNumber);
+      await submitReceipt(page, lang, app.receiptNumber);
       await waitForResult(page, 'refused');
       assert.equal(await heading(page).textContent(), t.refusedHeading);
       const text = (await page.locator('main').innerText()).replace(/\s+/g, ' ');
@@ -130,7 +90,7 @@ describe('kiosk journal and refusal screens in Chromium (web mode)', function ()
       lost.setMode('delay:20');
       const { page, stateDir } = await kiosk({ printerUri: lost.uri, recovery: { retryDelayMs: 60_000 } });
       const app = await rig.apply();
-      await submit(page, lang, app.receiptNumber);
+      await submitReceipt(page, lang, app.receiptNumber);
       await page.locator('.print-status', { hasText: t.jobProcessing }).waitFor({ timeout: 15_000 });
       await lost.stop();
       await waitForResult(page, 'outcome-unknown', 20_000);

@@ -12,7 +12,7 @@ import * as pkijs from 'pkijs';
 import { ensureTestPki, generateTestPki, type PkiCredential, type TestPkiManifest } from '../../../src/pki/test-pki.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CSV = readFileSync(join(REPO_ROOT, 'scripts/demo/residents.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+const [HEADER, ...CSV] = readFileSync(join(REPO_ROOT, 'scripts/demo/residents.csv'), 'utf8').trim().split('\n').map((l) => l.split(',')) as [string[], ...string[][]];
 const r0004 = CSV.find((c) => c[0] === 'R0004')!;
 
 pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'] }));
@@ -50,8 +50,10 @@ describe('test PKI generator', function () {
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('issues auth+sign for every active resident only', () => {
-    const active = CSV.filter((c) => c[10] === 'active').map((c) => c[0]);
+  it('issues auth+sign for every resident with a card: active residents and 本籍地 users, not the deceased', () => {
+    const status = HEADER.indexOf('status');
+    const active = CSV.filter((c) => c[status] === 'active' || c[status] === 'non_resident').map((c) => c[0]);
+    assert.ok(!active.includes('R0005') && active.includes('R0009'));
     assert.deepEqual(Object.keys(m.residents).sort(), active.sort());
     assert.equal(m.dir, join(tmp, 'pki'));
   });

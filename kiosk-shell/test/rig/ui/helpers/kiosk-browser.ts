@@ -1,10 +1,14 @@
 // Debian's Chromium driven by playwright-core against the kiosk's web mode: launching, opening
-// the kiosk, screenshots (1920×1080 landscape, the panel the UI is designed for) and axe checks.
+// the kiosk (also a whole web-mode kiosk on a test rig), entering a receipt, screenshots
+// (1920×1080 landscape, the panel the UI is designed for) and axe checks.
+import type { KioskLanguage } from '@cert/common/i18n';
 import { REPO_ROOT } from '@cert/scripts/rig';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startKioskWebHost, type KioskWebHost, type KioskWebHostOptions } from '../../../../src/host/kiosk-web-host.ts';
+import type { IssuanceRig } from '../../helpers/issuance-rig.ts';
 
 /** Where every screen's screenshot goes (git-ignored). */
 export const SCREENSHOT_DIR = join(REPO_ROOT, '.test-output', 'screenshots', 'kiosk');
@@ -48,6 +52,48 @@ export async function openKiosk(browser: Browser, url: string, options: { clock?
   await page.goto(url);
   await page.locator('.screen-start').waitFor();
   return { page, context, errors, close: () => context.close() };
+}
+
+/** Where a test's kiosks stand: the rig's server (and its first kiosk's credential), a printer, a folder for their state. */
+export interface KioskSite {
+  rig: IssuanceRig;
+  printerUri: string;
+  /** Each kiosk gets its own state directory below it (one kiosk per directory). */
+  work: string;
+  browser: Browser;
+}
+
+/** Starts a web-mode kiosk at the site (quick polling, long timeouts, no admin code) and opens it; the caller closes the host and the tab. */
+export async function startSiteKiosk(site: KioskSite, overrides: Partial<KioskWebHostOptions> = {}): Promise<{ host: KioskWebHost; tab: KioskTab; stateDir: string }> {
+  const stateDir = overrides.stateDir ?? mkdtempSync(join(site.work, 'state-'));
+  const host = await startKioskWebHost({
+    endpoint: site.rig.endpoint,
+    credential: site.rig.kiosks[0]!.credential,
+    printerUri: site.printerUri,
+    storeName: 'コンビニ テスト駅前店',
+    location: 'テスト市本町1-1',
+    inactivityMs: 60_000,
+    decisionTimeoutMs: 60_000,
+    printTimeoutMs: 30_000,
+    adminCode: null,
+    stateDir,
+    session: { jobPollIntervalMs: 50, retryDelayMs: 100, printerFaultToleranceMs: 1500 },
+    ...overrides,
+  });
+  try {
+    return { host, tab: await openKiosk(site.browser, host.url), stateDir };
+  } catch (e) {
+    await host.close();
+    throw e;
+  }
+}
+
+/** From the start screen: the language, the keypad, the receipt number, and next. */
+export async function submitReceipt(page: Page, lang: KioskLanguage, receipt: string): Promise<void> {
+  await page.click(`[data-language="${lang}"]`);
+  await page.click('[data-action="start"]');
+  await tapDigits(page, receipt);
+  await page.click('[data-action="submit"]');
 }
 
 /** The heading of the screen on show. */
