@@ -1,15 +1,43 @@
 // The engine the server tests run on: SQLite, unless ISSUANCE_TEST_POSTGRES names the admin URL of a
 // PostgreSQL cluster. test/postgres/server-suites-on-postgres.test.ts sets it to run the integration
-// suite and the store's unit tests a second time, same test bodies, against a real PostgreSQL.
+// suite and the store's unit tests a second time, same test bodies, against a real PostgreSQL; the
+// multi-node tests start a cluster of their own with onTestCluster().
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase, dropDatabase } from '@cert/scripts/rig';
+import { createDatabase, dropDatabase, startPostgresCluster, type PostgresCluster } from '@cert/scripts/rig';
 import type { ServerConfig } from '../src/config.ts';
 import { openStore } from '../src/context.ts';
 
-/** The cluster the tests of this process run on, or undefined for SQLite. */
-export const TEST_POSTGRES: string | undefined = process.env['ISSUANCE_TEST_POSTGRES'];
+let postgresAdminUrl: string | undefined = process.env['ISSUANCE_TEST_POSTGRES'];
+
+/** The admin URL of the cluster the tests run on now, or undefined for SQLite. */
+export function testPostgres(): string | undefined {
+  return postgresAdminUrl;
+}
+
+/**
+ * Runs the tests of the enclosing `describe` on a throwaway cluster of their own (started before
+ * them, removed after them); returns the cluster once started. The tests outside stay on SQLite.
+ */
+export function onTestCluster(): () => PostgresCluster {
+  let cluster: PostgresCluster | null = null;
+  let before_: string | undefined;
+  before(async function () {
+    this.timeout(60_000);
+    cluster = await startPostgresCluster();
+    before_ = postgresAdminUrl;
+    postgresAdminUrl = cluster.adminUrl;
+  });
+  after(async () => {
+    postgresAdminUrl = before_;
+    await cluster?.stop();
+  });
+  return () => {
+    if (!cluster) throw new Error('the cluster is not started yet');
+    return cluster;
+  };
+}
 
 /** Where one test's data lives, as the server's configuration names it. */
 export type StorageConfig = Pick<ServerConfig, 'dataDir' | 'databaseUrl'>;
@@ -37,7 +65,8 @@ function uniqueName(prefix: string): string {
  */
 export async function testStorage<T = undefined>(kind: string, prepare?: (where: StorageConfig) => Promise<T>): Promise<TestStorage<T>> {
   const fill = prepare ?? (async () => undefined as T);
-  if (!TEST_POSTGRES) {
+  const admin = postgresAdminUrl;
+  if (!admin) {
     if (!prepare) return { config: { dataDir: ':memory:' }, prepared: undefined as T, remove: async () => undefined };
     const dataDir = mkdtempSync(join(tmpdir(), 'issuance-it-'));
     try {
@@ -47,8 +76,9 @@ export async function testStorage<T = undefined>(kind: string, prepare?: (where:
       throw e;
     }
   }
-  const admin = TEST_POSTGRES;
-  let template = templates.get(kind);
+  // Templates are per cluster: a test file may run on a cluster of its own.
+  const key = `${admin} ${kind}`;
+  let template = templates.get(key);
   if (!template) {
     template = (async () => {
       const name = uniqueName(`template_${kind}`);
@@ -57,7 +87,7 @@ export async function testStorage<T = undefined>(kind: string, prepare?: (where:
       await (await openStore({ dataDir: '', databaseUrl })).close();
       return { name, prepared: await fill({ dataDir: '', databaseUrl }) };
     })();
-    templates.set(kind, template);
+    templates.set(key, template);
   }
   const { name: templateName, prepared } = await template;
   const name = uniqueName(kind);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { DATABASE_FILE } from '../../src/store/db/sqlite-database.ts';
-import { TEST_POSTGRES } from '../test-storage.ts';
+import { testPostgres } from '../test-storage.ts';
 import { TestDevice, TestServer, assertError, eventually, type Applicant } from './harness.ts';
 
 /** Holds the database's write lock from another connection, as a long admin import would. */
@@ -22,8 +22,8 @@ describe('integration: resilience', function () {
     let taro: Applicant;
     let locker: Database | null = null;
     before(async function () {
-      // SQLite's whole-file write lock; PostgreSQL's row locks and lost connections: test/postgres/postgres-outage.test.ts.
-      if (TEST_POSTGRES) this.skip();
+      // SQLite's whole-file write lock; PostgreSQL's row locks and lost connections: test/postgres/multi-node.test.ts.
+      if (testPostgres()) this.skip();
       ts = await TestServer.start({ databaseBusyWaitMs: 200 });
       taro = await ts.login('R0001', new TestDevice());
     });

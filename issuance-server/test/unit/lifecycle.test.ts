@@ -11,7 +11,7 @@ import { ServiceError } from '../../src/services/service-error.ts';
 import type { Kiosk } from '../../src/store/kiosk-store.ts';
 import type { Resident } from '../../src/store/resident-store.ts';
 import type { Session } from '../../src/store/session-store.ts';
-import { TEST_POSTGRES, testStorage } from '../test-storage.ts';
+import { testPostgres, testStorage } from '../test-storage.ts';
 
 const silent = pino({ level: 'silent' });
 const SEC = 1000;
@@ -167,7 +167,7 @@ async function changeResident(h: Harness, change: Partial<Resident>): Promise<vo
   });
 }
 
-describe(`lifecycle state machine (unit, ${TEST_POSTGRES ? 'PostgreSQL' : 'in-memory SQLite'})`, function () {
+describe(`lifecycle state machine (unit, ${testPostgres() ? 'PostgreSQL' : 'in-memory SQLite'})`, function () {
   this.timeout(60_000);
 
   describe('allowed transitions', () => {
