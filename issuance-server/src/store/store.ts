@@ -17,6 +17,9 @@ import { ServerKeyStore } from './server-key-store.ts';
 import { SessionStore } from './session-store.ts';
 import { TrustStore } from './trust-store.ts';
 
+/** At most this many of other nodes' changes are read back in one query. */
+const REMOTE_BATCH = 100;
+
 /** The stores of one transaction. */
 export class Tx {
   readonly applications: ApplicationStore;
@@ -73,19 +76,45 @@ export class Tx {
 export class Store {
   /** Other nodes' changes are published one batch after another, in the order they committed. */
   private readonly remote = new SerialQueue();
+  /** Changes heard while the previous batch was being read: the next batch reads them at once. */
+  private readonly heard: ChangeRef[] = [];
+  /** Whether a batch is queued that has not taken its changes yet. */
+  private batchQueued = false;
 
   constructor(
     readonly db: SqlDatabase,
     readonly changes: ChangeFeed,
   ) {
     db.listen?.({
-      changed: (refs) => void this.remote.run(() => this.publishRemote(refs)),
+      changed: (refs) => {
+        this.heard.push(...refs);
+        this.queueBatch();
+      },
       resync: () => this.changes.resync(),
     });
   }
 
-  /** Publishes another node's changes with the records' state read back from the database. */
-  private async publishRemote(refs: readonly ChangeRef[]): Promise<void> {
+  /**
+   * Publishes the changes other nodes made with the records' state read back from the database,
+   * in one read for every notice heard meanwhile (a record changed twice is read once: its latest
+   * state is what listeners act on).
+   */
+  private queueBatch(): void {
+    if (this.batchQueued) return;
+    this.batchQueued = true;
+    void this.remote.run(() => this.publishRemote());
+  }
+
+  private async publishRemote(): Promise<void> {
+    this.batchQueued = false;
+    // Bounded: the read names every record, and each distinct statement is prepared per connection.
+    const batch = this.heard.splice(0, REMOTE_BATCH);
+    if (this.heard.length > 0) this.queueBatch();
+    const seen = new Set<string>();
+    const refs = batch.filter((r) => {
+      const key = `${r.kind} ${r.id}`;
+      return !seen.has(key) && !!seen.add(key);
+    });
     try {
       this.changes.publish(await this.read((tx) => tx.applications.lifecycleChanges(refs)));
     } catch (err) {

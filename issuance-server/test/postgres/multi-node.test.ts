@@ -4,15 +4,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { applicationListSchema, generateReceiptNumber } from '@cert/common';
+import { formatSummary, summarize } from '@cert/scripts/load';
 import { openStore } from '../../src/context.ts';
 import { onTestCluster, testStorage } from '../test-storage.ts';
 import { assertError, eventually, TestDevice, TestServer, type Applicant, type TestSocket } from '../integration/harness.ts';
-
-/** The p-th percentile of `values` (nearest rank). */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 describe('several nodes on one PostgreSQL database', function () {
   this.timeout(120_000);
@@ -82,9 +77,9 @@ describe('several nodes on one PostgreSQL database', function () {
         latencies.push(performance.now() - t);
         assert.equal((await a.kioskAbandon(i % 2, (await claimed).issuanceId)).status, 200);
       }
-      const p99 = percentile(latencies, 99);
-      console.log(`      claim on A → request on B: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`);
-      assert.ok(p99 < 100, `p99 ${p99.toFixed(1)} ms`);
+      const s = summarize(latencies);
+      console.log(`      claim on A → request on B: ${formatSummary(s, true)}`);
+      assert.ok(s.p99 < 100, `p99 ${s.p99.toFixed(1)} ms`);
     });
 
     it('a device re-authenticating on another node gets the request made while its node was away', async () => {
@@ -213,14 +208,14 @@ describe('several nodes on one PostgreSQL database', function () {
         const res = await a.http('GET', '/api/v1/applications', { bearer: taro.token });
         return res.status === 200 ? applicationListSchema.parse(res.json).applications : null;
       }, 15_000);
-      assert.ok(listed.some((x) => x.applicationId === app.applicationId), 'nothing lost');
+      assert.ok(listed!.some((x) => x.applicationId === app.applicationId), 'nothing lost');
       // The LISTEN connection is back too: a claim on B reaches the device on A.
       const sock = await eventually(() => a.deviceSocket(taro.device).catch(() => null), 15_000);
       const issuance = await eventually(async () => {
         const res = await b.claimRaw(0, app.receiptNumber);
         return res.status === 201 ? res.json : null;
       }, 15_000);
-      await sock.next('print-confirmation-request', (m) => m.applicationId === app.applicationId, 10_000);
+      await sock!.next('print-confirmation-request', (m) => m.applicationId === app.applicationId, 10_000);
       assert.equal((await b.kioskAbandon(0, issuance.issuanceId)).status, 200);
     });
   });
