@@ -104,7 +104,7 @@ async function measureAppendLock(databaseUrl: string, nodes: number, concurrency
             await store.write(async (tx) => {
               const t = performance.now();
               // Taken here to time it; the append takes it again (a no-op wait: the transaction holds it).
-              await tx.sql.lockAppend('audit_log');
+              await tx.sql.lockExclusive('audit_log');
               waits.push(performance.now() - t);
               tx.audit({ actor: 'system', event: 'bench.append', details: { nodes } });
             });

@@ -184,9 +184,12 @@ export class PostgresDatabase implements SqlDatabase {
       all: async <R>(sql: string, params: readonly unknown[] = []) => (await run(sql, params)).rows as R[],
       get: async <R>(sql: string, params: readonly unknown[] = []) => (await run(sql, params)).rows[0] as R | undefined,
       run: async (sql: string, params: readonly unknown[] = []) => ({ changes: (await run(sql, params)).rowCount ?? 0 }),
-      lockAppend: async (name: string) => {
-        if (!inTransaction) throw new Error('lockAppend needs a write transaction');
+      lockExclusive: async (name: string) => {
+        if (!inTransaction) throw new Error('lockExclusive needs a write transaction');
         await run('SELECT pg_advisory_xact_lock(?)', [advisoryKey(name)]);
+      },
+      lockShared: async (name: string) => {
+        if (inTransaction) await run('SELECT pg_advisory_xact_lock_shared(?)', [advisoryKey(name)]);
       },
     };
   }

@@ -24,7 +24,13 @@ export interface SqlExecutor {
    * Serialises a section across every process and node until the transaction ends (PostgreSQL
    * advisory lock; nothing to do on SQLite, whose write transaction is already exclusive).
    */
-  lockAppend(name: string): Promise<void>;
+  lockExclusive(name: string): Promise<void>;
+  /**
+   * Takes the named lock shared with other holders of its shared mode until the transaction ends,
+   * waiting for a holder of {@link lockExclusive}: statements after it see what that one
+   * committed. Nothing outside a write transaction (reads promise no order), nor on SQLite.
+   */
+  lockShared(name: string): Promise<void>;
 }
 
 /** A database of one of the engines. */
