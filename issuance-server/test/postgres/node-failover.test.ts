@@ -52,7 +52,8 @@ describe('node failover: SIGKILL of a node in every lifecycle state', function (
     const seeded = await seedDemo({ dataDir: '', databaseUrl }, pki, { kiosks: 1 });
     const args = [...UNLIMITED_RATE_LIMITS, '--render-workers', '1', '--confirmation-timeout-seconds', '60', '--print-timeout-seconds', '60'];
     for (let i = 0; i < 3; i++) nodes.push(new LoadServer('', args, 10_000, { databaseUrl, port: await freePort() }));
-    await Promise.all(nodes.map((n) => n.start()));
+    // One after another: three servers warming their render workers at once on two shared cores start slowly.
+    for (const n of nodes) await n.start();
     const urls = nodes.map((n) => n.endpoint.baseUrl);
     const byUrl = new Map(urls.map((u, i) => [u, nodes[i]!]));
     const kioskEndpoint: ServerEndpoint = { baseUrl: urls[0]!, alternateUrls: [urls[1]!, urls[2]!], timeoutMs: 10_000 };
