@@ -12,7 +12,10 @@ export type Clock = () => number;
 
 /** Everything the server can be configured with. Durations in milliseconds. */
 export interface ServerConfig {
+  /** The SQLite data directory (one node); unused with `databaseUrl`. */
   dataDir: string;
+  /** A PostgreSQL connection URL (`postgres://…`): any number of nodes share that database instead of a data directory. */
+  databaseUrl?: string;
   host: string;
   port: number;
   tls?: { certPath: string; keyPath: string };
@@ -21,7 +24,7 @@ export interface ServerConfig {
   fontPath: string;
   /** Render worker threads (default: one per core). */
   renderWorkers?: number;
-  /** How long a write waits for another process's lock on the database before answering 503. */
+  /** How long a write waits for another process's lock on the database (or, on PostgreSQL, for a connection or a row lock) before answering 503. */
   databaseBusyWaitMs: number;
   /** The better-sqlite3 addon to load instead of the installed one (the single executable unpacks its own). */
   sqliteNativeBinding?: string;

@@ -10,6 +10,8 @@ import { RecordService } from './services/record-service.ts';
 import { IssuanceService } from './services/issuance-service.ts';
 import { LifecycleService } from './services/lifecycle-service.ts';
 import { ChangeFeed } from './store/change-feed.ts';
+import { PostgresDatabase } from './store/db/postgres-database.ts';
+import type { SqlDatabase } from './store/db/sql.ts';
 import { SqliteDatabase } from './store/db/sqlite-database.ts';
 import { MIGRATIONS } from './store/migrations/index.ts';
 import { Store } from './store/store.ts';
@@ -36,18 +38,18 @@ export interface AdminContext {
   close(): Promise<void>;
 }
 
-/** Opens the database of the data directory (applying migrations). */
-export function openStore(config: Pick<ServerConfig, 'dataDir'> & Partial<Pick<ServerConfig, 'sqliteNativeBinding' | 'databaseBusyWaitMs'>>): Store {
-  const db = new SqliteDatabase(config.dataDir, MIGRATIONS, {
-    ...(config.sqliteNativeBinding ? { nativeBinding: config.sqliteNativeBinding } : {}),
-    ...(config.databaseBusyWaitMs !== undefined ? { busyWaitMs: config.databaseBusyWaitMs } : {}),
-  });
+/** Opens the database (applying migrations): PostgreSQL at `databaseUrl` when given, else SQLite in the data directory. */
+export async function openStore(config: Pick<ServerConfig, 'dataDir'> & Partial<Pick<ServerConfig, 'databaseUrl' | 'sqliteNativeBinding' | 'databaseBusyWaitMs'>>): Promise<Store> {
+  const busyWait = config.databaseBusyWaitMs !== undefined ? { busyWaitMs: config.databaseBusyWaitMs } : {};
+  const db: SqlDatabase = config.databaseUrl
+    ? await PostgresDatabase.open(config.databaseUrl, MIGRATIONS, busyWait)
+    : new SqliteDatabase(config.dataDir, MIGRATIONS, { ...(config.sqliteNativeBinding ? { nativeBinding: config.sqliteNativeBinding } : {}), ...busyWait });
   return new Store(db, new ChangeFeed());
 }
 
 /** The admin CLI's context (no renderer: imports and reports never draw a document). */
-export function createAdminContext(config: ServerConfig, log: Logger): AdminContext {
-  const store = openStore(config);
+export async function createAdminContext(config: ServerConfig, log: Logger): Promise<AdminContext> {
+  const store = await openStore(config);
   // Only imports need the font's coverage: read it (half a second for IPAmj) on first use.
   const records = new RecordService(store, config.clock, () => fontCoverage(config.fontPath));
   const admin = new AdminService(store, new LifecycleService(store, config, log), records, config.clock);
@@ -55,8 +57,8 @@ export function createAdminContext(config: ServerConfig, log: Logger): AdminCont
 }
 
 /** Opens the database and builds the services over it; `renderer` draws the documents (the server's RenderPool). */
-export function createContext(config: ServerConfig, log: Logger, publicUrl: () => string, renderer: DocumentRenderer): ServerContext {
-  const store = openStore(config);
+export async function createContext(config: ServerConfig, log: Logger, publicUrl: () => string, renderer: DocumentRenderer): Promise<ServerContext> {
+  const store = await openStore(config);
   const lifecycle = new LifecycleService(store, config, log);
   const catalog = new CatalogService(store);
   const documents = new DocumentService(renderer, catalog, publicUrl);

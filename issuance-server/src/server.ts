@@ -88,14 +88,15 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   }
   // Read before anything starts, so that a bad path fails here with nothing to stop.
   const tls = config.tls ? { cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) } : null;
-  const lock = config.dataDir === ':memory:' ? { release: () => undefined } : lockDataDir(config.dataDir, config.sqliteNativeBinding);
+  // Nodes on PostgreSQL share their database by design; a SQLite data directory has one server.
+  const lock = config.databaseUrl || config.dataDir === ':memory:' ? { release: () => undefined } : lockDataDir(config.dataDir, config.sqliteNativeBinding);
   const ownRenderer = !options.renderer;
   const renderer = options.renderer ?? createRenderPool(config);
   let context: ServerContext;
   try {
     // Warm before listening: the first resident's document is as fast as the others.
     await renderer.ready();
-    context = createContext(config, log, () => config.publicUrl ?? url, renderer);
+    context = await createContext(config, log, () => config.publicUrl ?? url, renderer);
   } catch (e) {
     if (ownRenderer) await renderer.close();
     lock.release();

@@ -2,10 +2,10 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { z } from 'zod';
 import { errorBodySchema } from '../contract/errors.ts';
+import { serverNodes, type ServiceUrls } from './server-nodes.ts';
 
-/** Where a server lives and how to trust it. */
-export interface ServerEndpoint {
-  baseUrl: string;
+/** Where a server lives (one node, or several: see server-nodes.ts) and how to trust it. */
+export interface ServerEndpoint extends ServiceUrls {
   /** Extra CA certificate(s) (PEM) for a municipal server with a private CA. */
   ca?: string | Buffer;
   timeoutMs?: number;
@@ -26,7 +26,11 @@ export class ContractError extends Error {
 
 /** The server could not be reached or answered something that is not the contract. */
 export class NetworkError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** False when the request certainly never reached a server (no connection): any call may then go to another node. */
+    readonly maybeReceived = true,
+  ) {
     super(message);
     this.name = 'NetworkError';
   }
@@ -40,6 +44,11 @@ export interface HttpCall {
   bearer?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * Whether sending the call twice does no more than sending it once (default: GET and DELETE
+   * yes, POST no). Only such calls are sent again to another node after an exchange broke off.
+   */
+  idempotent?: boolean;
 }
 
 // Connections are kept open between calls: a kiosk makes several calls per receipt, and a new
@@ -55,9 +64,47 @@ function agentFor(endpoint: ServerEndpoint, tls: boolean): HttpAgent | HttpsAgen
   return agent;
 }
 
-/** Sends a request and returns status, headers and raw body; contract errors become ContractError. */
-export function httpCall(endpoint: ServerEndpoint, call: HttpCall): Promise<{ status: number; contentType: string; body: Buffer }> {
-  const url = new URL(call.path, endpoint.baseUrl);
+/** What one exchange returned. */
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+/**
+ * Sends a request and returns status, headers and raw body; contract errors become ContractError.
+ * With several nodes (server-nodes.ts) a node that does not answer, or answers 503, gets a rest,
+ * and the call goes to the next one at once when that is safe: always when the request never
+ * left (no connection), else only when the call is idempotent. Otherwise the error goes to the
+ * caller, whose next call reaches the next node.
+ */
+export async function httpCall(endpoint: ServerEndpoint, call: HttpCall): Promise<HttpAnswer> {
+  const nodes = serverNodes(endpoint);
+  const idempotent = call.idempotent ?? call.method !== 'POST';
+  for (let tried = 1; ; tried++) {
+    const node = nodes.pick();
+    try {
+      const answer = await exchange(node, endpoint, call);
+      nodes.answered(node);
+      return answer;
+    } catch (e) {
+      const down = e instanceof NetworkError || (e instanceof ContractError && e.code === 'service_unavailable');
+      if (call.signal?.aborted) throw e;
+      if (!down) {
+        // A refusal is an answer: the node is alive.
+        nodes.answered(node);
+        throw e;
+      }
+      nodes.failed(node);
+      const safe = idempotent || (e instanceof NetworkError && !e.maybeReceived);
+      if (!safe || tried >= nodes.urls.length) throw e;
+    }
+  }
+}
+
+/** One exchange with one node. */
+function exchange(baseUrl: string, endpoint: ServerEndpoint, call: HttpCall): Promise<HttpAnswer> {
+  const url = new URL(call.path, baseUrl);
   const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
   const headers: Record<string, string> = { accept: 'application/json, application/pdf' };
   if (payload) headers['content-type'] = 'application/json';
@@ -90,8 +137,14 @@ export function httpCall(endpoint: ServerEndpoint, call: HttpCall): Promise<{ st
         });
       },
     );
+    // A request is sent only over a connected socket; one kept alive from an earlier call is connected.
+    let connected = false;
+    req.on('socket', (socket) => {
+      if (!socket.connecting) connected = true;
+      else socket.once('connect', () => (connected = true));
+    });
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e) => reject(call.signal?.aborted ? e : new NetworkError(`cannot reach ${url.origin}: ${e.message}`)));
+    req.on('error', (e) => reject(call.signal?.aborted ? e : new NetworkError(`cannot reach ${url.origin}: ${e.message}`, connected)));
     req.end(payload);
   });
 }

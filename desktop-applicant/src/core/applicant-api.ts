@@ -32,7 +32,8 @@ export class ApplicantApi {
 
   /** Challenge → card signature → login; registers the device key with the session. */
   async login(token: AuthenticationToken, device: DeviceKey): Promise<LoginResponse> {
-    const challenge = await callJson(this.endpoint, { method: 'POST', path: '/api/v1/auth/challenge' }, challengeResponseSchema);
+    // A second challenge costs nothing but an unused row: safe to ask another node again.
+    const challenge = await callJson(this.endpoint, { method: 'POST', path: '/api/v1/auth/challenge', idempotent: true }, challengeResponseSchema);
     const hash = createHash('sha256').update(loginSignedText(challenge.challengeId, challenge.nonce)).digest();
     const signature = await token.signDigestInfo(sha256DigestInfo(hash));
     const certificate = await token.certificate();

@@ -15,7 +15,11 @@ import { ReceiptStore, type StoredReceipt } from './receipt-store.ts';
 /** The device key's file name in the data directory (the Electron host seals it in place). */
 export const DEVICE_KEY_FILE = 'device-key.bin';
 
-const settingsSchema = z.object({ serverUrl: z.string().url().nullable() });
+const settingsSchema = z.object({
+  serverUrl: z.string().url().nullable(),
+  /** The server's other nodes, tried in this order when the one in use stops answering (README, "Two or more nodes"). */
+  fallbackServerUrls: z.array(z.string().url()).max(8).default([]),
+});
 /** Settings the app keeps between runs. */
 export type ApplicantSettings = z.infer<typeof settingsSchema>;
 
@@ -61,9 +65,9 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
   /** Starts watching the card readers and, if a server was saved and a login happened, its socket. */
   start(): void {
     this.card.monitor.start();
-    const { serverUrl } = this.settings();
+    const { serverUrl, fallbackServerUrls } = this.settings();
     if (!serverUrl) return;
-    this.api = new ApplicantApi(this.endpoint(serverUrl));
+    this.api = new ApplicantApi(this.endpoint(serverUrl, fallbackServerUrls));
     // A device that applied before is registered: it must hear kiosks' requests without a new PIN login.
     if (this.receipts.all().some((r) => r.serverUrl === serverUrl)) this.openSocket(this.api);
   }
@@ -76,23 +80,30 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
 
   /** The saved settings. */
   settings(): ApplicantSettings {
-    return readJsonFile(this.settingsPath, settingsSchema, { serverUrl: null });
+    return readJsonFile(this.settingsPath, settingsSchema, { serverUrl: null, fallbackServerUrls: [] });
   }
 
-  private endpoint(serverUrl: string): ServerEndpoint {
-    return { baseUrl: serverUrl, ...(this.options.ca ? { ca: this.options.ca } : {}) };
+  private endpoint(serverUrl: string, fallbackServerUrls: readonly string[]): ServerEndpoint {
+    return { baseUrl: serverUrl, alternateUrls: fallbackServerUrls, ...(this.options.ca ? { ca: this.options.ca } : {}) };
   }
 
-  /** Sets the municipality's server and checks it answers; returns its catalog. */
-  async connect(serverUrl: string): Promise<CatalogResponse> {
-    const api = new ApplicantApi(this.endpoint(new URL(serverUrl).origin));
+  /**
+   * Sets the municipality's server and checks it answers; returns its catalog. `fallbackUrls`
+   * name the server's other nodes; without them, those saved for this same server are kept.
+   */
+  async connect(serverUrl: string, fallbackUrls?: readonly string[]): Promise<CatalogResponse> {
+    const origin = new URL(serverUrl).origin;
+    const saved = this.settings();
+    const fallbacks = (fallbackUrls ?? (saved.serverUrl === origin ? saved.fallbackServerUrls : [])).map((u) => new URL(u).origin);
+    const api = new ApplicantApi(this.endpoint(origin, fallbacks));
     const catalog = await api.catalog();
-    if (this.api?.endpoint.baseUrl !== api.endpoint.baseUrl) {
+    const same = this.api?.endpoint.baseUrl === api.endpoint.baseUrl && this.api.endpoint.alternateUrls?.join(' ') === fallbacks.join(' ');
+    if (!same) {
       this.socket?.stop();
       this.socket = null;
     }
     this.api = api;
-    writeJsonFile(this.settingsPath, { ...this.settings(), serverUrl: api.endpoint.baseUrl });
+    writeJsonFile(this.settingsPath, { ...saved, serverUrl: origin, fallbackServerUrls: fallbacks });
     return catalog;
   }
 

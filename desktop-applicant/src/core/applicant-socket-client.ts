@@ -8,7 +8,7 @@ import {
   type IssuanceStatus,
   type PrintConfirmationRequest,
 } from '@cert/common';
-import type { ServerEndpoint } from '@cert/common/node';
+import { serverNodes, type ServerEndpoint } from '@cert/common/node';
 import { EventEmitter } from 'node:events';
 import { WebSocket } from 'ws';
 import type { DeviceKey } from './device-key.ts';
@@ -42,6 +42,8 @@ export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
   private cancelReconnect: (() => void) | null = null;
   private stopped = false;
   private current: SocketState = 'offline';
+  /** The node the current socket goes to. */
+  private node: string | null = null;
   /** Open requests by id, so a UI can render them after a restart of its view. */
   readonly pending = new Map<string, PrintConfirmationRequest>();
 
@@ -91,11 +93,15 @@ export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
 
   private connect(): void {
     if (this.stopped) return;
-    const url = new URL(APPLICANT_SOCKET_PATH, this.endpoint.baseUrl);
+    // With several nodes, the one the HTTP calls use (or the next, when this one dropped us).
+    const nodes = serverNodes(this.endpoint);
+    const node = nodes.pick();
+    const url = new URL(APPLICANT_SOCKET_PATH, node);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     this.setState('connecting');
     const ws = new WebSocket(url, { ...(this.endpoint.ca ? { ca: this.endpoint.ca } : {}), handshakeTimeout: 10_000 });
     this.ws = ws;
+    this.node = node;
     ws.on('message', (data) => this.onMessage(ws, data.toString()));
     ws.on('error', () => {
       /* the close event follows and schedules the reconnect */
@@ -108,6 +114,8 @@ export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
         // Only a new login can register the key; retrying would be pointless.
         return this.setState('rejected', 'device_unknown');
       }
+      // The node dropped us or never answered: the next connection goes to the next node.
+      nodes.failed(node);
       this.setState('offline', `closed (${code})`);
       const delay = reconnectDelay(this.attempt++, this.options.baseDelayMs, this.options.maxDelayMs);
       this.cancelReconnect = (this.options.schedule ?? realSchedule)(() => this.connect(), delay);
@@ -130,6 +138,7 @@ export class ApplicantSocketClient extends EventEmitter<ApplicantSocketEvents> {
         break;
       case 'authenticated':
         this.attempt = 0;
+        if (this.node) serverNodes(this.endpoint).answered(this.node);
         this.pending.clear();
         this.setState('authenticated');
         break;

@@ -1,6 +1,7 @@
 // Web mode (DESIGN.md): the applicant core in a local Node process that serves the renderer on
 // 127.0.0.1 to any browser, with the same API the Electron preload exposes.
-//   npx tsx desktop-applicant/src/host/web-main.ts [--data-dir D] [--port P] [--server-url URL]
+//   npx tsx desktop-applicant/src/host/web-main.ts [--data-dir D] [--port P] [--server-url URL …]
+// (--server-url again for each further node of a server run on several: README, "Two or more nodes")
 import { applicantChannels, applicantEvents } from '@cert/common';
 import { startWebHost } from '@cert/common/node';
 import { existsSync } from 'node:fs';
@@ -18,6 +19,8 @@ export interface ApplicantWebHostOptions {
   port?: number;
   /** Connects to this server before serving (as if the resident had typed it). */
   serverUrl?: string;
+  /** The server's other nodes, in failover order. */
+  fallbackServerUrls?: string[];
   log?: (msg: string) => void;
 }
 
@@ -47,7 +50,7 @@ export async function startApplicantWebHost(options: ApplicantWebHostOptions): P
   const core = new ApplicantCore({ dataDir: options.dataDir });
   core.start();
   try {
-    if (options.serverUrl) await core.connect(options.serverUrl);
+    if (options.serverUrl) await core.connect(options.serverUrl, options.fallbackServerUrls);
     const host = await startWebHost({
       channels: applicantChannels,
       events: applicantEvents,
@@ -79,14 +82,14 @@ export function defaultDataDir(): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'server-url': { type: 'string' } },
+    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, 'server-url': { type: 'string', multiple: true } },
   });
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new Error(`--port must be a port number, not ${values.port}`);
   const host = await startApplicantWebHost({
     dataDir: values['data-dir'] ?? defaultDataDir(),
     ...(port !== undefined ? { port } : {}),
-    ...(values['server-url'] ? { serverUrl: values['server-url'] } : {}),
+    ...(values['server-url']?.length ? { serverUrl: values['server-url'][0]!, fallbackServerUrls: values['server-url'].slice(1) } : {}),
     log: (msg) => process.stderr.write(`${msg}\n`),
   });
   process.stdout.write(`applicant UI: ${host.url}\n`);

@@ -7,7 +7,7 @@ import { AdminError, type ImportSummary } from '../services/admin-service.ts';
 import type { AuditCheckpoint } from '../store/audit-log.ts';
 import { backupSqlite, restoreSqlite } from '../store/db/sqlite-backup.ts';
 import { MIGRATIONS } from '../store/migrations/index.ts';
-import { parseOptions, UsageError } from './cli-options.ts';
+import { parseOptions, storageFromOptions, STORAGE_OPTIONS, UsageError } from './cli-options.ts';
 import { readSealImages } from './seal-images.ts';
 
 function readInput(path: string | undefined, what: string): Buffer {
@@ -36,10 +36,10 @@ function lastCheckpoint(path: string): AuditCheckpoint {
   }
 }
 
-/** `admin`: the municipality's operations on the data directory (exit 1 on bad input). */
+/** `admin`: the municipality's operations on its database (exit 1 on bad input). */
 export async function runAdmin(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args, {
-    'data-dir': { type: 'string' },
+    ...STORAGE_OPTIONS,
     'municipality-code': { type: 'string' },
     'municipality-name': { type: 'string' },
     resident: { type: 'string' },
@@ -56,16 +56,19 @@ export async function runAdmin(args: string[]): Promise<number> {
     events: { type: 'string' },
     fuhyo: { type: 'string' },
   });
-  if (!values['data-dir']) throw new UsageError('--data-dir is required');
-  const dataDir = values['data-dir'];
+  const storage = storageFromOptions(values);
+  const dataDir = storage.dataDir;
   const [group, action, file, ...extra] = positionals;
   const command = `${group ?? ''} ${['init', 'backup', 'restore', 'update'].includes(group ?? '') ? '' : (action ?? '')}`.trim();
   const need = (n: number) => {
     if (positionals.length !== n) throw new UsageError(`"${positionals.join(' ')}" takes ${n - 1} argument(s)`);
   };
-  const config = defaultServerConfig(dataDir);
+  const config = { ...defaultServerConfig(dataDir), ...storage };
   try {
     // Backup and restore work on the file itself, not through the services.
+    if ((command === 'backup' || command === 'restore') && storage.databaseUrl) {
+      throw new AdminError(`${command} copies a SQLite data directory; back up a PostgreSQL database with pg_dump and restore it with pg_restore (README, "Two or more nodes")`);
+    }
     if (command === 'backup') {
       need(1);
       if (!values.to) throw new UsageError('backup needs --to FILE');
@@ -85,7 +88,7 @@ export async function runAdmin(args: string[]): Promise<number> {
     console.error(`error: ${(e as Error).message}`);
     return 1;
   }
-  const ctx = createAdminContext(config, createLogger('warn'));
+  const ctx = await createAdminContext(config, createLogger('warn'));
   const admin = ctx.admin;
   try {
     switch (command) {
@@ -93,7 +96,7 @@ export async function runAdmin(args: string[]): Promise<number> {
         need(1);
         if (!values['municipality-code'] || !values['municipality-name']) throw new UsageError('init needs --municipality-code and --municipality-name');
         await admin.init(values['municipality-code'], values['municipality-name']);
-        console.log(`initialised ${values['municipality-name']} (${values['municipality-code']}) in ${dataDir}`);
+        console.log(`initialised ${values['municipality-name']} (${values['municipality-code']}) in ${storage.databaseUrl ? 'the database' : dataDir}`);
         return 0;
       case 'trust-anchor add': {
         need(3);

@@ -4,33 +4,35 @@ import { runServe } from './serve-command.ts';
 import { UsageError } from './cli-options.ts';
 
 const USAGE = `usage:
-  issuance-server serve --data-dir DIR [--host H] [--port P] [--tls-cert F --tls-key F] [--public-url URL]
+  issuance-server serve STORE [--host H] [--port P] [--tls-cert F --tls-key F] [--public-url URL]
                         [--font F] [--receipt-validity-hours N] [--confirmation-timeout-seconds N]
                         [--print-timeout-seconds N] [--log-level L]
                         [--kiosk-lookup-limit BURST/PER_MIN] [--lookup-limit BURST/PER_MIN]
                         [--auth-address-limit BURST/PER_MIN] [--auth-limit BURST/PER_MIN]
                         [--audit-checkpoint-file F] [--audit-checkpoint-minutes N] [--render-workers N]
-  issuance-server admin --data-dir DIR init --municipality-code CODE --municipality-name NAME
-  issuance-server admin --data-dir DIR trust-anchor add FILE
-  issuance-server admin --data-dir DIR crl import FILE
-  issuance-server admin --data-dir DIR residents import FILE.csv
-  issuance-server admin --data-dir DIR seals import FILE.csv --images DIR|FILE.zip
-  issuance-server admin --data-dir DIR tax import FILE.csv
-  issuance-server admin --data-dir DIR koseki import --koseki F --members F [--events F] [--fuhyo F]
-  issuance-server admin --data-dir DIR registrations import FILE.csv
-  issuance-server admin --data-dir DIR update FILE.json
-  issuance-server admin --data-dir DIR catalog load FILE.json | catalog show
-  issuance-server admin --data-dir DIR api-client register --name NAME | api-client revoke ID
-  issuance-server admin --data-dir DIR card link --resident ID --certificate FILE
-  issuance-server admin --data-dir DIR kiosk register --name NAME --location TEXT
-  issuance-server admin --data-dir DIR audit verify [--checkpoint FILE]
-  issuance-server admin --data-dir DIR audit checkpoint
-  issuance-server admin --data-dir DIR issuances unsettled
-  issuance-server admin --data-dir DIR issuances settle ID printed|not-printed [--note TEXT]
-  issuance-server admin --data-dir DIR backup --to FILE
-  issuance-server admin --data-dir DIR restore --from FILE
+  issuance-server admin STORE init --municipality-code CODE --municipality-name NAME
+  issuance-server admin STORE trust-anchor add FILE
+  issuance-server admin STORE crl import FILE
+  issuance-server admin STORE residents import FILE.csv
+  issuance-server admin STORE seals import FILE.csv --images DIR|FILE.zip
+  issuance-server admin STORE tax import FILE.csv
+  issuance-server admin STORE koseki import --koseki F --members F [--events F] [--fuhyo F]
+  issuance-server admin STORE registrations import FILE.csv
+  issuance-server admin STORE update FILE.json
+  issuance-server admin STORE catalog load FILE.json | catalog show
+  issuance-server admin STORE api-client register --name NAME | api-client revoke ID
+  issuance-server admin STORE card link --resident ID --certificate FILE
+  issuance-server admin STORE kiosk register --name NAME --location TEXT
+  issuance-server admin STORE audit verify [--checkpoint FILE]
+  issuance-server admin STORE audit checkpoint
+  issuance-server admin STORE issuances unsettled
+  issuance-server admin STORE issuances settle ID printed|not-printed [--note TEXT]
+  issuance-server admin STORE backup --to FILE
+  issuance-server admin STORE restore --from FILE
   issuance-server [serve|admin] --help
-  issuance-server --version`;
+  issuance-server --version
+STORE is --data-dir DIR (SQLite: one server per directory) or --database postgres://… (PostgreSQL:
+any number of nodes; the password from PGPASSWORD or ~/.pgpass); backup and restore are for SQLite.`;
 
 
 async function main(argv: string[]): Promise<number> {

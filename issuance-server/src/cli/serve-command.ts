@@ -1,7 +1,7 @@
 import { defaultServerConfig, type RateLimit } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startServer } from '../server.ts';
-import { parseOptions, UsageError } from './cli-options.ts';
+import { parseOptions, storageFromOptions, STORAGE_OPTIONS, UsageError } from './cli-options.ts';
 
 /** Parses a rate limit written `BURST/PER_MINUTE` (e.g. `10/10`). */
 export function parseRateLimit(name: string, value: string): RateLimit {
@@ -22,7 +22,7 @@ function positiveNumber(name: string, value: string | undefined): number | undef
 /** `serve`: runs the server until SIGINT/SIGTERM; prints `listening on <url>` once ready. */
 export async function runServe(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args, {
-    'data-dir': { type: 'string' },
+    ...STORAGE_OPTIONS,
     host: { type: 'string' },
     port: { type: 'string' },
     'tls-cert': { type: 'string' },
@@ -42,9 +42,9 @@ export async function runServe(args: string[]): Promise<number> {
     'render-workers': { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (!values['data-dir']) throw new UsageError('--data-dir is required');
+  const storage = storageFromOptions(values);
   if (!!values['tls-cert'] !== !!values['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
-  const config = defaultServerConfig(values['data-dir']);
+  const config = { ...defaultServerConfig(storage.dataDir), ...storage };
   if (values.host) config.host = values.host;
   if (values.port !== undefined) {
     const port = Number(values.port);
@@ -86,7 +86,7 @@ export async function runServe(args: string[]): Promise<number> {
   });
   const server = await startServer(config, log);
   if (!(await server.context.store.read((tx) => tx.residents.municipality()))) {
-    log.warn('the data directory is not initialised; run `issuance-server admin --data-dir DIR init ...`');
+    log.warn('the database is not initialised; run `issuance-server admin --data-dir DIR init ...` (or `--database URL`)');
   }
   console.log(`listening on ${server.url}`);
   await stopRequested;

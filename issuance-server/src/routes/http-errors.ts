@@ -3,7 +3,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { ServiceError, unavailable } from '../services/service-error.ts';
+import { ServiceError, storeFailure } from '../services/service-error.ts';
 
 /** Validates input against a contract schema; failures become 400 `invalid_request`. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
@@ -62,8 +62,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let code: ErrorCode = 'internal_error';
     let message = 'internal error';
-    const retry = unavailable(err);
-    if (retry) err = retry;
+    const refused = storeFailure(err);
+    if (refused) err = refused;
     if (err instanceof ServiceError) {
       code = err.code;
       message = err.message;

@@ -5,6 +5,7 @@ import { DocumentError } from '../documents/document-error.ts';
 import type { TextCoverage } from './printable-text.ts';
 import { DEFAULT_ERAS, toIsoDateJst } from '../documents/wareki.ts';
 import type { ApplicationRecord, StoredDocument } from '../store/application-store.ts';
+import { MUNICIPAL_RECORDS_LOCK } from '../store/record-store.ts';
 import type { Tx } from '../store/store.ts';
 import type { CatalogService } from './catalog.ts';
 import { OFFICIAL_SEAL_ASSET } from './catalog.ts';
@@ -104,6 +105,8 @@ export class DocumentService {
   async prepare(tx: Tx, app: Pick<ApplicationRecord, 'residentId' | 'certificateType' | 'options' | 'pinned' | 'copies'>, at: number, stage: RuleStage): Promise<Preparation> {
     const config = await this.catalog.config(tx);
     if (!config) return { ok: false, code: 'not_offered', message: 'the server has not been initialised with a municipality' };
+    // Waits for a records change being committed on any node; reads what it committed.
+    await tx.sql.lockShared(MUNICIPAL_RECORDS_LOCK);
     const decision = await decide(tx, config, app, at, stage);
     if (!decision.ok) return decision;
     const content = decision.content;

@@ -24,6 +24,8 @@ import { takeTokens } from './rate-limiter.ts';
 import { ServiceError } from './service-error.ts';
 
 const NOT_FOUND_MESSAGE = 'no printable certificate has this receipt number (wrong, expired, cancelled or already printed)';
+/** How often a document fetch renders again because the records changed meanwhile before it answers 503. */
+const STALE_DOCUMENT_ROUNDS = 3;
 
 /** What a kiosk is told about its issuance. */
 export interface IssuanceView {
@@ -141,6 +143,8 @@ export class IssuanceService {
         const done = () => {
           clearTimeout(timer);
           this.changes.off('attempt', onChange);
+          // Changes other nodes made may have been missed: the answer reads the database again.
+          this.changes.off('resync', done);
           signal.removeEventListener('abort', done);
           resolve();
         };
@@ -151,6 +155,7 @@ export class IssuanceService {
         const until = current.deadlineAt === null ? waitMs : Math.min(waitMs, Math.max(0, current.deadlineAt - this.config.clock()) + this.config.sweepIntervalMs);
         const timer = setTimeout(done, until);
         this.changes.on('attempt', onChange);
+        this.changes.on('resync', done);
         signal.addEventListener('abort', done);
       });
       // The event says that something changed; what it changed to is read back from the database.
@@ -197,21 +202,32 @@ export class IssuanceService {
       throw new ServiceError('invalid_state', `the document is available only once the applicant has approved (issuance is ${attempt.status})`);
     }
     await this.prerenders.get(id);
-    const doc = await this.readyDocument(attempt, `kiosk:${kiosk.id}`);
-    const now = this.config.clock();
-    try {
-      await this.store.write(async (tx) => {
-        const app = (await tx.applications.get(attempt.applicationId))!;
-        await this.lifecycle.moveAttempt(tx, id, ['approved'], 'delivered', `kiosk:${kiosk.id}`, now, { kioskSeen: true });
-        await tx.applications.registerDelivered(id, doc, app.certificateType, now);
-      });
-    } catch (e) {
-      // A concurrent fetch by this same kiosk delivered first: hand out that document.
-      const stored = e instanceof ServiceError ? await this.store.read(async (tx) => ((await tx.applications.attempt(id))?.status === 'delivered' ? tx.applications.document(id) : null)) : null;
-      if (stored) return stored.pdf;
-      throw e;
+    for (let round = 1; ; round++) {
+      const doc = await this.readyDocument(attempt, `kiosk:${kiosk.id}`);
+      const now = this.config.clock();
+      let current: boolean;
+      try {
+        current = await this.store.write(async (tx) => {
+          const app = (await tx.applications.get(attempt.applicationId))!;
+          // The document was made outside this transaction: hand it out only if the data as
+          // committed now (a records change may have committed meanwhile, on any node) still
+          // gives it, so that the audit log never shows a delivery after a change that forbade it.
+          const prep = await this.documents.prepare(tx, app, now, 'delivery');
+          if (!prep.ok || prep.contentSha256 !== doc.inputSha256) return false;
+          await this.lifecycle.moveAttempt(tx, id, ['approved'], 'delivered', `kiosk:${kiosk.id}`, now, { kioskSeen: true });
+          await tx.applications.registerDelivered(id, doc, app.certificateType, now);
+          return true;
+        });
+      } catch (e) {
+        // A concurrent fetch by this same kiosk delivered first: hand out that document.
+        const stored = e instanceof ServiceError ? await this.store.read(async (tx) => ((await tx.applications.attempt(id))?.status === 'delivered' ? tx.applications.document(id) : null)) : null;
+        if (stored) return stored.pdf;
+        throw e;
+      }
+      if (current) return doc.pdf;
+      // The data changed: the next round refuses (no longer allowed) or renders it again.
+      if (round >= STALE_DOCUMENT_ROUNDS) throw new ServiceError('service_unavailable', 'the records changed while the certificate was being prepared; fetch it again shortly', { 'Retry-After': '1' });
     }
-    return doc.pdf;
   }
 
   /** The approved attempt's document for the data as it is now (kept from the approval when still current). */

@@ -63,10 +63,9 @@ export class LifecycleService {
    * attempt past its deadline moves nowhere but to its timeout (see {@link expireOverdue}).
    */
   async moveAttempt(tx: Tx, attemptId: string, from: readonly IssuanceStatus[], to: IssuanceStatus, actor: Actor, now: number, extra: TransitionExtra = {}): Promise<AttemptRecord> {
-    const peek = await tx.applications.attempt(attemptId);
-    if (!peek) throw new ServiceError('not_found', 'no such issuance');
-    const app = (await tx.applications.get(peek.applicationId, true))!;
-    const attempt = (await tx.applications.attempt(attemptId, true))!;
+    const locked = await this.lockAttempt(tx, attemptId);
+    if (!locked) throw new ServiceError('not_found', 'no such issuance');
+    const { app, attempt } = locked;
     if (!from.includes(attempt.status)) {
       throw new ServiceError('invalid_state', `issuance is ${attempt.status}, not ${from.join(' or ')}`);
     }
@@ -98,6 +97,18 @@ export class LifecycleService {
     return { ...attempt, status: to, ...(extra.refusalCode ? { refusalCode: extra.refusalCode } : {}) };
   }
 
+  /**
+   * Locks an attempt's application and then the attempt: the order every transition keeps, so
+   * that two transactions on two nodes never wait for each other in a cycle. With `skipLocked`,
+   * null when another transaction holds the application (a sweep leaves it to that one).
+   */
+  private async lockAttempt(tx: Tx, attemptId: string, skipLocked = false): Promise<{ app: ApplicationRecord; attempt: AttemptRecord } | null> {
+    const peek = await tx.applications.attempt(attemptId);
+    const app = peek && (await tx.applications.get(peek.applicationId, skipLocked ? 'skip-locked' : true));
+    const attempt = app && (await tx.applications.attempt(attemptId, true));
+    return app && attempt ? { app, attempt } : null;
+  }
+
   /** Ends an attempt that passed its deadline, inside the caller's transaction; true when it did. */
   async expireIfOverdue(tx: Tx, attempt: AttemptRecord, now: number): Promise<boolean> {
     const timeout = timeoutOf(attempt, now);
@@ -111,27 +122,28 @@ export class LifecycleService {
     const a = await this.store.read((tx) => tx.applications.attempt(attemptId));
     if (!a || !timeoutOf(a, now)) return;
     await this.store.write(async (tx) => {
-      const fresh = await tx.applications.attempt(attemptId, true);
-      if (fresh) await this.expireIfOverdue(tx, fresh, now);
+      const fresh = await this.lockAttempt(tx, attemptId);
+      if (fresh) await this.expireIfOverdue(tx, fresh.attempt, now);
     });
   }
 
   /**
    * Ends overdue attempts, expires unclaimed receipts and writes closed rate-limit windows to the
-   * audit log; returns how many records changed. Safe to run on several nodes at once: every
-   * record is re-read under its lock and moved only from the status it was found in.
+   * audit log; returns how many records changed. Safe to run on every node at once: each record
+   * is re-read under its lock (skipped when another node or request holds it: that one moves it,
+   * or the next sweep does) and moved only from the status it was found in.
    */
   async sweep(now: number = this.config.clock()): Promise<number> {
     let changed = 0;
     for (const due of await this.store.read((tx) => tx.applications.overdueAttempts(now, SWEEP_BATCH))) {
       changed += await this.sweepOne(async (tx) => {
-        const a = await tx.applications.attempt(due.id, true);
-        return !!a && (await this.expireIfOverdue(tx, a, now));
+        const locked = await this.lockAttempt(tx, due.id, true);
+        return !!locked && (await this.expireIfOverdue(tx, locked.attempt, now));
       });
     }
     for (const id of await this.store.read((tx) => tx.applications.dueForExpiry(now, SWEEP_BATCH))) {
       changed += await this.sweepOne(async (tx) => {
-        const app = await tx.applications.get(id, true);
+        const app = await tx.applications.get(id, 'skip-locked');
         if (app?.status !== 'submitted' || app.expiresAt > now) return false;
         await this.moveApplication(tx, app, 'submitted', 'expired', 'system', now);
         return true;

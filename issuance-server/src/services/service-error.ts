@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@cert/common';
-import { StoreUnavailableError } from '../store/db/sql.ts';
+import { StoreUnavailableError, UnstorableValueError } from '../store/db/sql.ts';
 
 /** A failure with a stable contract code; routes turn it into the JSON error body. */
 export class ServiceError extends Error {
@@ -14,10 +14,12 @@ export class ServiceError extends Error {
 }
 
 /**
- * The contract error for a failure the client did not cause but can retry: the database is
- * locked, full or unreachable → 503 `service_unavailable` with Retry-After. Null for anything else.
+ * The contract error for what the database refused without the request being at fault of the
+ * server: locked, full or unreachable → 503 `service_unavailable` with Retry-After (the client
+ * can retry); a text it cannot store → 400 `invalid_request`. Null for anything else.
  */
-export function unavailable(err: unknown): ServiceError | null {
+export function storeFailure(err: unknown): ServiceError | null {
+  if (err instanceof UnstorableValueError) return new ServiceError('invalid_request', err.message);
   if (!(err instanceof StoreUnavailableError)) return null;
   return new ServiceError('service_unavailable', 'the service is busy; try again shortly', { 'Retry-After': String(err.retryAfterSeconds) });
 }

@@ -1,4 +1,5 @@
 import type { ApplicationStatus, CertificateType, IssuanceStatus } from '@cert/common';
+import type { ChangeRef, LifecycleChange } from './change-feed.ts';
 import type { SqlExecutor } from './db/sql.ts';
 
 /** An application row. */
@@ -126,9 +127,13 @@ export class ApplicationStore {
     return r.changes === 1;
   }
 
-  /** One application by id; `lock` takes its row lock for the rest of the transaction. */
-  async get(id: string, lock = false): Promise<ApplicationRecord | null> {
-    const r = await this.sql.get<ApplicationRow>(`SELECT * FROM applications WHERE id = ?${lock ? this.sql.forUpdate : ''}`, [id]);
+  /**
+   * One application by id; `lock` takes its row lock for the rest of the transaction, and
+   * `'skip-locked'` does so only when nobody else holds it (null otherwise: a sweep moves on).
+   */
+  async get(id: string, lock: boolean | 'skip-locked' = false): Promise<ApplicationRecord | null> {
+    const suffix = lock === 'skip-locked' ? this.sql.forUpdateSkipLocked : lock ? this.sql.forUpdate : '';
+    const r = await this.sql.get<ApplicationRow>(`SELECT * FROM applications WHERE id = ?${suffix}`, [id]);
     return r ? applicationFromRow(r) : null;
   }
 
@@ -278,6 +283,37 @@ export class ApplicationStore {
       [code],
     );
     return r ? { certificateType: r.certificate_type, issuedAt: r.issued_at, documentSha256: r.document_sha256, attemptStatus: r.status } : null;
+  }
+
+  /** The changes another node announced, as the records are now (records that no longer exist are left out). */
+  async lifecycleChanges(refs: readonly ChangeRef[]): Promise<LifecycleChange[]> {
+    const ids = (kind: ChangeRef['kind']) => [...new Set(refs.filter((r) => r.kind === kind).map((r) => r.id))];
+    const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+    const appIds = ids('application');
+    const attemptIds = ids('attempt');
+    const apps = appIds.length
+      ? await this.sql.all<{ id: string; device_key_sha256: string; status: ApplicationStatus }>(
+          `SELECT id, device_key_sha256, status FROM applications WHERE id IN (${marks(appIds.length)})`,
+          appIds,
+        )
+      : [];
+    const attempts = attemptIds.length
+      ? await this.sql.all<{ id: string; request_id: string; application_id: string; status: IssuanceStatus; device_key_sha256: string }>(
+          `SELECT t.id, t.request_id, t.application_id, t.status, a.device_key_sha256 FROM issuance_attempts t
+           JOIN applications a ON a.id = t.application_id WHERE t.id IN (${marks(attemptIds.length)})`,
+          attemptIds,
+        )
+      : [];
+    const appById = new Map(apps.map((r) => [r.id, r]));
+    const attemptById = new Map(attempts.map((r) => [r.id, r]));
+    return refs.flatMap((ref): LifecycleChange[] => {
+      if (ref.kind === 'application') {
+        const r = appById.get(ref.id);
+        return r ? [{ kind: 'application', applicationId: r.id, deviceKeySha256: r.device_key_sha256, status: r.status }] : [];
+      }
+      const t = attemptById.get(ref.id);
+      return t ? [{ kind: 'attempt', attemptId: t.id, requestId: t.request_id, applicationId: t.application_id, deviceKeySha256: t.device_key_sha256, status: t.status }] : [];
+    });
   }
 
   /** Attempts whose outcome nobody knows yet, oldest first (for staff to settle). */

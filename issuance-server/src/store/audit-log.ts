@@ -88,7 +88,7 @@ export class AuditLog {
    */
   async append(entries: readonly PendingAuditEvent[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.sql.lockAppend('audit_log');
+    await this.sql.lockExclusive('audit_log');
     const last = await this.head();
     let seq = last?.seq ?? 0;
     let prev = last?.hash ?? AUDIT_GENESIS_HASH;

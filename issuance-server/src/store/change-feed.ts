@@ -20,11 +20,24 @@ export interface AttemptChanged {
 /** One committed lifecycle change. */
 export type LifecycleChange = ({ kind: 'application' } & ApplicationChanged) | ({ kind: 'attempt' } & AttemptChanged);
 
+/** Which record a change was made to: all another node is told (its state is read from the database). */
+export interface ChangeRef {
+  kind: LifecycleChange['kind'];
+  id: string;
+}
+
+/** The record a change was made to. */
+export function changeRef(c: LifecycleChange): ChangeRef {
+  return c.kind === 'application' ? { kind: 'application', id: c.applicationId } : { kind: 'attempt', id: c.attemptId };
+}
+
 /**
  * Committed lifecycle changes, announced only after their transaction committed (long-polls
- * and sockets listen here). With several nodes the engine also feeds in other nodes' changes.
+ * and sockets listen here). With several nodes the engine also feeds in other nodes' changes;
+ * `resync` says that some may have been missed (the connection that hears them was lost), so
+ * whoever waits for one reads the database again.
  */
-export class ChangeFeed extends EventEmitter<{ application: [ApplicationChanged]; attempt: [AttemptChanged]; error: [unknown] }> {
+export class ChangeFeed extends EventEmitter<{ application: [ApplicationChanged]; attempt: [AttemptChanged]; resync: []; error: [unknown] }> {
   constructor() {
     super();
     // One listener per waiting kiosk long-poll; the default limit of 10 would warn under load.
@@ -38,8 +51,22 @@ export class ChangeFeed extends EventEmitter<{ application: [ApplicationChanged]
         if (c.kind === 'application') this.emit('application', { applicationId: c.applicationId, deviceKeySha256: c.deviceKeySha256, status: c.status });
         else this.emit('attempt', { attemptId: c.attemptId, requestId: c.requestId, applicationId: c.applicationId, deviceKeySha256: c.deviceKeySha256, status: c.status });
       } catch (err) {
-        if (this.listenerCount('error') > 0) this.emit('error', err);
+        this.failed(err);
       }
     }
+  }
+
+  /** Tells every listener that changes may have been missed. */
+  resync(): void {
+    try {
+      this.emit('resync');
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  /** Reports a failure to the `error` listeners, if any (never to the caller). */
+  failed(err: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 }

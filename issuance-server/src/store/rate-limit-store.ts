@@ -37,10 +37,10 @@ export class RateLimitStore {
     );
   }
 
-  /** Windows that started before `before`, row-locked, oldest first. */
+  /** Windows that started before `before`, oldest first, row-locked (those another node is writing out are left to it). */
   async closedRefusalWindows(before: number, limit: number): Promise<RefusalWindow[]> {
     const rows = await this.sql.all<{ key: string; window_start: number; count: number }>(
-      `SELECT key, window_start, count FROM rate_refusals WHERE window_start < ? ORDER BY window_start, key LIMIT ?${this.sql.forUpdate}`,
+      `SELECT key, window_start, count FROM rate_refusals WHERE window_start < ? ORDER BY window_start, key LIMIT ?${this.sql.forUpdateSkipLocked}`,
       [before, limit],
     );
     return rows.map((r) => ({ key: r.key, windowStart: Number(r.window_start), count: Number(r.count) }));

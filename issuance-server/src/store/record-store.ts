@@ -16,11 +16,19 @@ export function upsertDecision(stored: number | null, incoming: number): UpsertR
   return incoming === stored ? 'unchanged' : 'stale';
 }
 
+/**
+ * The lock of the municipal records (residents, seals, tax, 戸籍, 利用登録): a change takes it
+ * exclusively, a decision on what to issue shared (DocumentService.prepare), so that with several
+ * nodes every document comes from data committed before the change (audit order included) or after it.
+ */
+export const MUNICIPAL_RECORDS_LOCK = 'municipal_records';
+
 /** Seal registrations, tax records, 戸籍 and 本籍地 利用登録, each upserted by its source version. */
 export class RecordStore {
   constructor(private readonly sql: SqlExecutor) {}
 
   private async storedVersion(table: string, where: string, params: unknown[]): Promise<number | null> {
+    await this.sql.lockExclusive(MUNICIPAL_RECORDS_LOCK);
     const r = await this.sql.get<{ v: number }>(`SELECT source_version AS v FROM ${table} WHERE ${where}${this.sql.forUpdate}`, params);
     return r ? Number(r.v) : null;
   }

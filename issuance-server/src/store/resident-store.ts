@@ -1,6 +1,6 @@
 import type { ResidentRecord } from '@cert/common';
 import type { SqlExecutor } from './db/sql.ts';
-import { upsertDecision, type UpsertResult } from './record-store.ts';
+import { MUNICIPAL_RECORDS_LOCK, upsertDecision, type UpsertResult } from './record-store.ts';
 
 /** A resident record as the register holds it. */
 export type Resident = ResidentRecord;
@@ -88,6 +88,7 @@ export class ResidentStore {
 
   /** Inserts or replaces one resident record unless a newer version of it is stored. */
   async upsert(r: Resident, now: number): Promise<UpsertResult> {
+    await this.sql.lockExclusive(MUNICIPAL_RECORDS_LOCK);
     const stored = await this.sql.get<{ v: number }>(`SELECT source_version AS v FROM residents WHERE id = ?${this.sql.forUpdate}`, [r.id]);
     const decision = upsertDecision(stored ? Number(stored.v) : null, r.version);
     if (decision !== 'applied') return decision;

@@ -4,8 +4,9 @@
 // after the commit.
 import { ApplicationStore } from './application-store.ts';
 import { AuditLog, type AuditEvent, type PendingAuditEvent } from './audit-log.ts';
-import type { ChangeFeed, LifecycleChange } from './change-feed.ts';
+import type { ChangeFeed, ChangeRef, LifecycleChange } from './change-feed.ts';
 import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
+import { SerialQueue } from './db/serial-queue.ts';
 import { KioskStore } from './kiosk-store.ts';
 import { RateLimitStore } from './rate-limit-store.ts';
 import { RecordStore } from './record-store.ts';
@@ -15,6 +16,9 @@ import { ResidentStore } from './resident-store.ts';
 import { ServerKeyStore } from './server-key-store.ts';
 import { SessionStore } from './session-store.ts';
 import { TrustStore } from './trust-store.ts';
+
+/** At most this many of other nodes' changes are read back in one query. */
+const REMOTE_BATCH = 100;
 
 /** The stores of one transaction. */
 export class Tx {
@@ -70,10 +74,55 @@ export class Tx {
 
 /** The services' access to the database. */
 export class Store {
+  /** Other nodes' changes are published one batch after another, in the order they committed. */
+  private readonly remote = new SerialQueue();
+  /** Changes heard while the previous batch was being read: the next batch reads them at once. */
+  private readonly heard: ChangeRef[] = [];
+  /** Whether a batch is queued that has not taken its changes yet. */
+  private batchQueued = false;
+
   constructor(
     readonly db: SqlDatabase,
     readonly changes: ChangeFeed,
-  ) {}
+  ) {
+    db.listen?.({
+      changed: (refs) => {
+        this.heard.push(...refs);
+        this.queueBatch();
+      },
+      resync: () => this.changes.resync(),
+    });
+  }
+
+  /**
+   * Publishes the changes other nodes made with the records' state read back from the database,
+   * in one read for every notice heard meanwhile (a record changed twice is read once: its latest
+   * state is what listeners act on).
+   */
+  private queueBatch(): void {
+    if (this.batchQueued) return;
+    this.batchQueued = true;
+    void this.remote.run(() => this.publishRemote());
+  }
+
+  private async publishRemote(): Promise<void> {
+    this.batchQueued = false;
+    // Bounded: the read names every record, and each distinct statement is prepared per connection.
+    const batch = this.heard.splice(0, REMOTE_BATCH);
+    if (this.heard.length > 0) this.queueBatch();
+    const seen = new Set<string>();
+    const refs = batch.filter((r) => {
+      const key = `${r.kind} ${r.id}`;
+      return !seen.has(key) && !!seen.add(key);
+    });
+    try {
+      this.changes.publish(await this.read((tx) => tx.applications.lifecycleChanges(refs)));
+    } catch (err) {
+      // The database went away between the notice and the read: whoever waits reads again.
+      this.changes.failed(err);
+      this.changes.resync();
+    }
+  }
 
   /** Runs `fn` as one write transaction (see {@link SqlDatabase.write}); `fn` may be re-run on an engine retry. */
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -17,7 +17,7 @@ import type { AuthService } from '../services/auth-service.ts';
 import { parseDeviceKey, verifyDeviceSignature, type DeviceKey } from '../services/device-keys.ts';
 import type { IssuanceService } from '../services/issuance-service.ts';
 import type { ApplicationChanged, AttemptChanged } from '../services/lifecycle-events.ts';
-import { ServiceError, unavailable } from '../services/service-error.ts';
+import { ServiceError, storeFailure } from '../services/service-error.ts';
 import { rawErrorResponse } from '../routes/http-errors.ts';
 
 interface Peer {
@@ -62,6 +62,7 @@ export class ApplicantSocketHub {
   ) {
     this.issuance.changes.on('attempt', this.onAttempt);
     this.issuance.changes.on('application', this.onApplication);
+    this.issuance.changes.on('resync', this.onResync);
     this.heartbeat = setInterval(() => this.ping(), config.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -142,9 +143,9 @@ export class ApplicantSocketHub {
 
   /** A handler failed on something that is not the peer's fault: log it, tell the peer, keep serving. */
   private handlerFailed(peer: Peer, err: unknown): void {
-    const retry = unavailable(err);
-    if (retry) {
-      this.fail(peer, 'service_unavailable', retry.message);
+    const refused = storeFailure(err);
+    if (refused) {
+      this.fail(peer, refused.code === 'service_unavailable' ? 'service_unavailable' : 'invalid_message', refused.message);
       return;
     }
     this.log.error({ err }, 'applicant socket handler failed');
@@ -224,6 +225,17 @@ export class ApplicantSocketHub {
     for (const p of this.peersOf(c.deviceKeySha256)) this.send(p, { type: 'application-status', applicationId: c.applicationId, status: c.status });
   };
 
+  /** Requests other nodes made while this one could not hear them reach their devices now, read from the database. */
+  private readonly onResync = (): void => {
+    this.resendPending().catch((err: unknown) => this.log.warn({ err }, 'pending requests could not be sent again after a resync'));
+  };
+
+  private async resendPending(): Promise<void> {
+    for (const device of [...this.byDevice.keys()]) {
+      for (const request of await this.issuance.pendingRequests([device])) for (const p of this.peersOf(device)) this.send(p, request);
+    }
+  }
+
   private ping(): void {
     for (const p of this.peers) {
       // Two pings without a pong: the peer is gone (PROTOCOL.md).
@@ -241,6 +253,7 @@ export class ApplicantSocketHub {
     clearInterval(this.heartbeat);
     this.issuance.changes.off('attempt', this.onAttempt);
     this.issuance.changes.off('application', this.onApplication);
+    this.issuance.changes.off('resync', this.onResync);
     for (const p of this.peers) p.ws.terminate();
     this.wss.close();
   }

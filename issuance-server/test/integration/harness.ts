@@ -22,10 +22,7 @@ import {
   type LoginResponse,
 } from '@cert/common';
 import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WebSocket, type ClientOptions, type RawData } from 'ws';
 import { seedDemo, type SeededDemo } from '@cert/scripts/demo';
 import { ensureTestPki, type PkiCredential, type TestPkiManifest } from '@cert/scripts/pki';
@@ -33,6 +30,7 @@ import { sharedRenderPool, softwareToken } from '@cert/scripts/rig';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import type { Resident } from '../../src/store/resident-store.ts';
+import { testStorage, type TestStorage } from '../test-storage.ts';
 
 // ---------------------------------------------------------------------------------------------
 // PKI
@@ -340,31 +338,55 @@ export class TestServer {
   private constructor(
     readonly server: RunningServer,
     readonly config: ServerConfig,
-    readonly dataDir: string,
+    private readonly storage: TestStorage<SeededDemo | null>,
+    /** False for further nodes on the first one's database: the first removes it. */
+    private readonly ownsStorage: boolean,
     readonly pki: TestPkiManifest,
-    readonly seeded: SeededDemo | null,
     private readonly skew: { ms: number },
   ) {}
 
-  /** Moves the server's clock forward (deadlines, expiries) without waiting. */
+  /** The SQLite data directory ('' on PostgreSQL). */
+  get dataDir(): string {
+    return this.storage.config.dataDir;
+  }
+
+  /** The seeded demo data (kiosk credentials), null when started unseeded. */
+  get seeded(): SeededDemo | null {
+    return this.storage.prepared;
+  }
+
+  /** Moves the server's clock (and its other nodes' clocks) forward (deadlines, expiries) without waiting. */
   advance(ms: number): void {
     this.skew.ms += ms;
   }
 
-  /** Starts a server on 127.0.0.1:0 over a fresh temp data dir, seeded with the demo data unless `seed` is false. */
+  /**
+   * Starts a server on 127.0.0.1:0 over fresh storage (a temp data dir, or a fresh PostgreSQL
+   * database when the tests run on PostgreSQL: see test-storage.ts), seeded with the demo data
+   * unless `seed` is false.
+   */
   static async start(overrides: Partial<ServerConfig> = {}, seed = true): Promise<TestServer> {
     const pki = await testPki();
-    const dataDir = mkdtempSync(join(tmpdir(), 'issuance-it-'));
+    const storage = await testStorage(seed ? 'seeded' : 'empty', async (where) => (seed ? seedDemo(where, pki) : null));
     try {
-      const seeded = seed ? await seedDemo(dataDir, pki) : null;
-      const skew = { ms: 0 };
-      const config: ServerConfig = { ...defaultServerConfig(dataDir), ...TEST_CONFIG_DEFAULTS, port: 0, host: '127.0.0.1', clock: () => Date.now() + skew.ms, ...overrides };
-      const server = await startServer(config, undefined, { renderer: await sharedRenderPool() });
-      return new TestServer(server, config, dataDir, pki, seeded, skew);
+      return await TestServer.on(storage, true, pki, { ms: 0 }, overrides);
     } catch (e) {
-      rmSync(dataDir, { recursive: true, force: true });
+      await storage.remove();
       throw e;
     }
+  }
+
+  private static async on(storage: TestStorage<SeededDemo | null>, owns: boolean, pki: TestPkiManifest, skew: { ms: number }, overrides: Partial<ServerConfig>): Promise<TestServer> {
+    const base = { ...defaultServerConfig(storage.config.dataDir), ...storage.config };
+    const config: ServerConfig = { ...base, ...TEST_CONFIG_DEFAULTS, port: 0, host: '127.0.0.1', clock: () => Date.now() + skew.ms, ...overrides };
+    const server = await startServer(config, undefined, { renderer: await sharedRenderPool() });
+    return new TestServer(server, config, storage, owns, pki, skew);
+  }
+
+  /** Another node on this server's PostgreSQL database, with the same clock (stop it before this one). */
+  node(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+    if (!this.storage.config.databaseUrl) throw new Error('several nodes need PostgreSQL (ISSUANCE_TEST_POSTGRES)');
+    return TestServer.on(this.storage, false, this.pki, this.skew, overrides);
   }
 
   get url(): string {
@@ -500,14 +522,14 @@ export class TestServer {
     return issuance;
   }
 
-  /** Stops the server, terminates every socket it handed out and removes the data dir. */
+  /** Stops the server, terminates every socket it handed out and removes its data (unless another node's). */
   async close(): Promise<void> {
     for (const s of this.sockets) s.terminate();
     this.sockets.clear();
     try {
       await this.server.close();
     } finally {
-      rmSync(this.dataDir, { recursive: true, force: true });
+      if (this.ownsStorage) await this.storage.remove();
     }
   }
 

@@ -1,15 +1,24 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { AUDIT_GENESIS_HASH, AuditLog, checkpointSignatureValid, signCheckpoint, type AuditEvent } from '../../src/store/audit-log.ts';
-import { SqliteDatabase } from '../../src/store/db/sqlite-database.ts';
-import { MIGRATIONS } from '../../src/store/migrations/index.ts';
+import { openStore } from '../../src/context.ts';
+import type { SqlDatabase } from '../../src/store/db/sql.ts';
+import { testStorage } from '../test-storage.ts';
 import { generateKeyPairSync } from 'node:crypto';
 
 const T0 = Date.UTC(2030, 0, 1);
 
-/** The audit log of one in-memory database, through the same engine the server uses. */
+/** The audit log of one fresh database (in memory, or PostgreSQL: test-storage.ts), through the same engine the server uses. */
 class Log {
-  readonly db = new SqliteDatabase(':memory:', MIGRATIONS);
+  private constructor(
+    readonly db: SqlDatabase,
+    private readonly remove: () => Promise<void>,
+  ) {}
+
+  static async open(): Promise<Log> {
+    const storage = await testStorage('migrated');
+    return new Log((await openStore(storage.config)).db, storage.remove);
+  }
 
   append(event: AuditEvent, at: number): Promise<void> {
     return this.db.write((x) => new AuditLog(x).append([{ ...event, at }]));
@@ -27,11 +36,18 @@ class Log {
     return this.db.read((x) => x.all<R>(sql, params));
   }
 
+  /** Removes the append-only triggers, as someone with write access to the database could. */
   dropTriggers() {
+    const on = this.db.dialect === 'postgres' ? ' ON audit_log' : '';
+    const triggers = this.db.dialect === 'postgres' ? ['audit_log_no_update', 'audit_log_no_truncate'] : ['audit_log_no_update', 'audit_log_no_delete'];
     return this.db.write(async (x) => {
-      await x.run('DROP TRIGGER audit_log_no_update');
-      await x.run('DROP TRIGGER audit_log_no_delete');
+      for (const t of triggers) await x.run(`DROP TRIGGER ${t}${on}`);
     });
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+    await this.remove();
   }
 }
 
@@ -39,23 +55,23 @@ describe('audit log (unit)', () => {
   let log: Log;
 
   beforeEach(async () => {
-    log = new Log();
+    log = await Log.open();
     for (let i = 0; i < 5; i++) {
       await log.append({ actor: i % 2 ? 'system' : 'admin', event: `test.event${i}`, subject: i === 3 ? null : `s${i}`, details: { i, note: '日本語' } }, T0 + i * 1000);
     }
   });
-  afterEach(() => log.db.close());
+  afterEach(() => log.close());
 
   it('an intact chain verifies, an empty one too', async () => {
     const v = await log.verify();
     assert.equal(v.rows, 5);
     assert.equal(v.firstBad, null);
     assert.equal(v.head?.seq, 5);
-    const fresh = new Log();
+    const fresh = await Log.open();
     try {
       assert.deepEqual(await fresh.verify(), { rows: 0, head: null, firstBad: null });
     } finally {
-      await fresh.db.close();
+      await fresh.close();
     }
   });
 
@@ -115,14 +131,14 @@ describe('audit log (unit)', () => {
       ['event', 'other.event'],
       ['subject', 'other'],
     ] as const) {
-      const copy = new Log();
+      const copy = await Log.open();
       try {
         for (let i = 0; i < 3; i++) await copy.append({ actor: 'admin', event: 'e', subject: 's', details: { i } }, T0);
         await copy.dropTriggers();
         await copy.run(`UPDATE audit_log SET ${col} = ? WHERE seq = 2`, [value]);
         assert.deepEqual((await copy.verify()).firstBad?.seq, 2, col);
       } finally {
-        await copy.db.close();
+        await copy.close();
       }
     }
   });

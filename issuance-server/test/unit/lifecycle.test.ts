@@ -11,11 +11,14 @@ import { ServiceError } from '../../src/services/service-error.ts';
 import type { Kiosk } from '../../src/store/kiosk-store.ts';
 import type { Resident } from '../../src/store/resident-store.ts';
 import type { Session } from '../../src/store/session-store.ts';
+import { testPostgres, testStorage } from '../test-storage.ts';
 
 const silent = pino({ level: 'silent' });
 const SEC = 1000;
 const MIN = 60 * SEC;
 const T0 = Date.UTC(2030, 0, 15, 1, 0, 0);
+/** What either engine says when a unique index refuses a row. */
+const UNIQUE_VIOLATION = /UNIQUE constraint failed|duplicate key value violates unique constraint/;
 
 const RESIDENT: Resident = residentRecordSchema.parse({
   id: 'R0001',
@@ -45,18 +48,22 @@ interface Harness {
 }
 
 let open: Harness[] = [];
+const removals: (() => Promise<void>)[] = [];
 
 async function setup(overrides: Partial<ServerConfig> = {}): Promise<Harness> {
   const clock = { now: T0 };
+  const storage = await testStorage('migrated');
+  removals.push(storage.remove);
   const config: ServerConfig = {
-    ...defaultServerConfig(':memory:'),
+    ...defaultServerConfig(storage.config.dataDir),
+    ...storage.config,
     // Keep the rate limits out of the way of the lifecycle under test.
     kioskRateLimit: { burst: 1000, perMinute: 1000 },
     globalRateLimit: { burst: 1000, perMinute: 1000 },
     ...overrides,
     clock: () => clock.now,
   };
-  const ctx = createContext(config, silent, () => 'http://x', await sharedRenderPool());
+  const ctx = await createContext(config, silent, () => 'http://x', await sharedRenderPool());
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const device = parseDeviceKey(publicKey.export({ format: 'der', type: 'spki' }).toString('base64'));
   const kioskA: Kiosk = { id: 'kiosk-a', name: 'Store A', location: 'Test-shi 1-1', credentialSha256: 'a'.repeat(64) };
@@ -76,6 +83,7 @@ async function setup(overrides: Partial<ServerConfig> = {}): Promise<Harness> {
 afterEach(async () => {
   for (const h of open) await h.ctx.close();
   open = [];
+  for (const remove of removals.splice(0)) await remove();
 });
 
 /** Runs `fn` with the clock at `now`. */
@@ -163,7 +171,7 @@ async function changeResident(h: Harness, change: Partial<Resident>): Promise<vo
   });
 }
 
-describe('lifecycle state machine (unit, in-memory SQLite)', function () {
+describe(`lifecycle state machine (unit, ${testPostgres() ? 'PostgreSQL' : 'in-memory SQLite'})`, function () {
   this.timeout(60_000);
 
   describe('allowed transitions', () => {
@@ -382,6 +390,7 @@ describe('lifecycle state machine (unit, in-memory SQLite)', function () {
     it('the guard on the application is real: an attempt cannot end when its application moved (tampered)', async () => {
       const h = await setup();
       const { app, issuanceId, now } = await reach(h, 'approved');
+      await waitFor(async () => (await attempt(h, issuanceId)).documentSha256 !== null);
       // Simulate a record changed behind the service's back.
       await h.ctx.store.db.write((x) => x.run(`UPDATE applications SET status = 'cancelled' WHERE id = ?`, [app.applicationId]));
       await refused(h, app.applicationId, 'invalid_state', () => abandon(h, h.kioskA, issuanceId, now + SEC));
@@ -443,7 +452,7 @@ describe('lifecycle state machine (unit, in-memory SQLite)', function () {
       const h = await setup();
       const { app, issuanceId } = await reach(h, 'approved');
       const base = { ...(await attempt(h, issuanceId)), id: 'direct-1', requestId: 'direct-req-1', status: 'confirmation_pending' as const };
-      await assert.rejects(h.ctx.store.write((tx) => tx.applications.insertAttempt(base)), /UNIQUE constraint failed/);
+      await assert.rejects(h.ctx.store.write((tx) => tx.applications.insertAttempt(base)), UNIQUE_VIOLATION);
       for (const status of ['approved', 'delivered', 'outcome_unknown']) {
         await assert.rejects(
           h.ctx.store.db.write((x) =>
@@ -453,7 +462,7 @@ describe('lifecycle state machine (unit, in-memory SQLite)', function () {
               [`raw-${status}`, `raw-req-${status}`, app.applicationId, status],
             ),
           ),
-          /UNIQUE constraint failed/,
+          UNIQUE_VIOLATION,
         );
       }
       // a closed attempt alongside is fine

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { RateLimit } from '../../src/config.ts';
 import { openStore } from '../../src/context.ts';
 import { flushRefusalWindows, REFUSAL_WINDOW_MS, takeTokens } from '../../src/services/rate-limiter.ts';
 import type { Store } from '../../src/store/store.ts';
+import { testStorage } from '../test-storage.ts';
 
 const T0 = 1_000_000 * REFUSAL_WINDOW_MS;
 
@@ -18,24 +16,28 @@ function limiter(store: Store, limit: RateLimit) {
 
 describe('rate limiter (token buckets in the database)', () => {
   const stores: Store[] = [];
-  const fresh = () => {
-    const s = openStore({ dataDir: ':memory:' });
+  const removals: (() => Promise<void>)[] = [];
+  const fresh = async () => {
+    const storage = await testStorage('migrated');
+    removals.push(storage.remove);
+    const s = await openStore(storage.config);
     stores.push(s);
     return s;
   };
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
+    for (const remove of removals.splice(0)) await remove();
   });
 
   it('allows a burst, then refuses with the wait until the next token', async () => {
-    const rl = limiter(fresh(), { burst: 3, perMinute: 6 }); // one token every 10 s
+    const rl = limiter(await fresh(), { burst: 3, perMinute: 6 }); // one token every 10 s
     for (let i = 0; i < 3; i++) assert.equal(await rl.take('k', T0), 0);
     assert.equal(await rl.take('k', T0), 10_000);
     assert.equal(await rl.take('k', T0 + 4_000), 6_000);
   });
 
   it('refills over time, never above the burst', async () => {
-    const rl = limiter(fresh(), { burst: 2, perMinute: 60 }); // one per second
+    const rl = limiter(await fresh(), { burst: 2, perMinute: 60 }); // one per second
     await rl.take('k', T0);
     await rl.take('k', T0);
     assert.ok((await rl.take('k', T0 + 500)) > 0);
@@ -47,7 +49,7 @@ describe('rate limiter (token buckets in the database)', () => {
   });
 
   it('a refused take does not consume anything: waiting the answered time is enough', async () => {
-    const rl = limiter(fresh(), { burst: 1, perMinute: 60 });
+    const rl = limiter(await fresh(), { burst: 1, perMinute: 60 });
     assert.equal(await rl.take('k', T0), 0);
     const wait = await rl.take('k', T0 + 100);
     assert.equal(wait, 900);
@@ -56,14 +58,14 @@ describe('rate limiter (token buckets in the database)', () => {
   });
 
   it('keeps a bucket per key', async () => {
-    const rl = limiter(fresh(), { burst: 1, perMinute: 1 });
+    const rl = limiter(await fresh(), { burst: 1, perMinute: 1 });
     assert.equal(await rl.take('a', T0), 0);
     assert.ok((await rl.take('a', T0)) > 0);
     assert.equal(await rl.take('b', T0), 0);
   });
 
   it('sustained rate equals perMinute', async () => {
-    const rl = limiter(fresh(), { burst: 10, perMinute: 10 });
+    const rl = limiter(await fresh(), { burst: 10, perMinute: 10 });
     let allowed = 0;
     for (let t = 0; t < 10 * 60_000; t += 1_000) if ((await rl.take('k', T0 + t)) === 0) allowed++;
     // 10 at once, then 10 per minute over the remaining ~10 minutes
@@ -71,7 +73,7 @@ describe('rate limiter (token buckets in the database)', () => {
   });
 
   it('several buckets: all or nothing (a refusal by the global one costs the kiosk nothing)', async () => {
-    const store = fresh();
+    const store = await fresh();
     const kiosk = { burst: 5, perMinute: 5 };
     const global = { burst: 1, perMinute: 1 };
     const take = (k: string) => store.write((tx) => takeTokens(tx, [{ key: `kiosk:${k}`, limit: kiosk }, { key: 'kiosk:*', limit: global }], T0));
@@ -83,13 +85,13 @@ describe('rate limiter (token buckets in the database)', () => {
   });
 
   it('a clock that steps back does not drain the bucket', async () => {
-    const rl = limiter(fresh(), { burst: 2, perMinute: 60 });
+    const rl = limiter(await fresh(), { burst: 2, perMinute: 60 });
     assert.equal(await rl.take('k', T0), 0);
     assert.equal(await rl.take('k', T0 - 60_000), 0);
   });
 
   it('refusals become one audit row per key and window, with their count', async () => {
-    const store = fresh();
+    const store = await fresh();
     const rl = limiter(store, { burst: 1, perMinute: 1 });
     await rl.take('kiosk:guesser', T0);
     for (let i = 0; i < 500; i++) await rl.take('kiosk:guesser', T0 + i);
@@ -112,18 +114,18 @@ describe('rate limiter (token buckets in the database)', () => {
   });
 
   it('buckets survive a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rate-limit-'));
+    const storage = await testStorage('restart', async () => undefined);
     try {
       const limit = { burst: 2, perMinute: 1 };
-      let store = openStore({ dataDir: dir });
+      let store = await openStore(storage.config);
       assert.equal(await limiter(store, limit).take('k', T0), 0);
       assert.equal(await limiter(store, limit).take('k', T0), 0);
       await store.close();
-      store = openStore({ dataDir: dir });
+      store = await openStore(storage.config);
       assert.ok((await limiter(store, limit).take('k', T0 + 1)) > 0, 'a restarted server does not hand out a fresh burst');
       await store.close();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await storage.remove();
     }
   });
 });

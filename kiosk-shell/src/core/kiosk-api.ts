@@ -45,7 +45,9 @@ export class KioskApi {
   /** Reports how the print job ended. */
   async result(issuanceId: string, outcome: 'printed' | 'failed', detail?: string): Promise<IssuanceStatus> {
     const body = detail === undefined ? { outcome } : { outcome, detail: detail.slice(0, 500) };
-    return (await callJson(this.endpoint, { method: 'POST', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}/result`, body, bearer: this.credential }, issuanceStatusOnlySchema)).status;
+    // A repeated report of the same outcome is answered as the first: safe to send again to another node.
+    const call = { method: 'POST', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}/result`, body, bearer: this.credential, idempotent: true } as const;
+    return (await callJson(this.endpoint, call, issuanceStatusOnlySchema)).status;
   }
 
   /** Gives the issuance up; the receipt stays printable elsewhere. */

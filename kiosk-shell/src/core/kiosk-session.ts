@@ -138,6 +138,8 @@ const DEFAULTS: Required<Omit<KioskSessionOptions, 'journal' | 'recoveryWaitMs'>
 // A 403 from the kiosk API is the municipality's rules refusing the certificate: its code is the
 // reason (REFUSAL_CODES today; a newer server may send codes this build does not know by name).
 const isRefusal = (e: unknown): e is ContractError => e instanceof ContractError && e.status === 403;
+/** A dropped connection, or a 503: the server saying "not now" (busy database, documents queued). Worth another try. */
+const transient = (e: unknown): boolean => e instanceof NetworkError || (e instanceof ContractError && e.code === 'service_unavailable');
 
 // The server's text of a refusal may quote the record (glyph_missing names the characters of a
 // name, possibly of another household member): the kiosk's outcome, logs and headless lines
@@ -439,8 +441,9 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
         if (status === 'approved' || status === 'delivered' || FINAL_ISSUANCE_STATUSES.includes(status)) return { kind: 'status', status, ...(reason ? { reason } : {}) };
       } catch (e) {
         if (signal.aborted) return { kind: 'cancelled' };
-        // A dropped long-poll is normal on a store network; the deadline still bounds the wait.
-        if (!(e instanceof NetworkError)) return { kind: 'error', error: e };
+        // A dropped long-poll is normal on a store network, and a 503 is a node without its
+        // database for a moment; the deadline still bounds the wait.
+        if (!transient(e)) return { kind: 'error', error: e };
         failures++;
         await abortableSleep(Math.min(this.opts.retryDelayMs * 2 ** (failures - 1), 5000, Math.max(0, deadline - Date.now())), signal);
       }
@@ -453,10 +456,8 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
       try {
         return await call();
       } catch (e) {
-        // A 503 is the server saying "not now" (busy database, documents queued): as retryable as a dropped connection.
-        const busy = e instanceof ContractError && e.code === 'service_unavailable';
-        if (!(e instanceof NetworkError || busy) || attempt >= this.opts.serverAttempts) throw e;
-        const hinted = busy && e.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : 0;
+        if (!transient(e) || attempt >= this.opts.serverAttempts) throw e;
+        const hinted = e instanceof ContractError && e.retryAfterSeconds !== undefined ? e.retryAfterSeconds * 1000 : 0;
         await abortableSleep(Math.max(hinted, this.opts.retryDelayMs * 2 ** (attempt - 1)));
       }
     }

@@ -22,7 +22,9 @@ entries in the background; each settled entry is a line too, with "reconciled": 
 "issuanceId" ("status" is the server's, or "needs_staff" when the printer no longer knows the
 job and staff must settle it on the server).
 
-  --server URL                       issuance server base URL (https://… in production)
+  --server URL                       issuance server base URL (https://… in production); repeat it
+                                     for each node of a server run on several: the kiosk moves to the
+                                     next when one stops answering (README, "Two or more nodes")
   --credential-file FILE             file holding this kiosk's credential (from the admin CLI)
   --printer URI                      IPP printer, e.g. ipp://printer.local:631/ipp/print
   --ca FILE                          extra CA certificate(s) (PEM) to trust for the server
@@ -78,7 +80,7 @@ export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
       strict: true,
       allowPositionals: false,
       options: {
-        server: { type: 'string' },
+        server: { type: 'string', multiple: true },
         'credential-file': { type: 'string' },
         printer: { type: 'string' },
         ca: { type: 'string' },
@@ -96,13 +98,16 @@ export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
   const missing = (['server', 'credential-file', 'printer'] as const).filter((k) => !values[k]);
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
 
-  let server: URL;
-  try {
-    server = new URL(values.server!);
-  } catch {
-    throw new UsageError(`--server is not a URL: ${values.server}`);
-  }
-  if (server.protocol !== 'http:' && server.protocol !== 'https:') throw new UsageError('--server must be an http:// or https:// URL');
+  const servers = values.server!.map((value) => {
+    let server: URL;
+    try {
+      server = new URL(value);
+    } catch {
+      throw new UsageError(`--server is not a URL: ${value}`);
+    }
+    if (server.protocol !== 'http:' && server.protocol !== 'https:') throw new UsageError('--server must be an http:// or https:// URL');
+    return server.toString().replace(/\/$/, '');
+  });
   let printer: URL;
   try {
     printer = new URL(values.printer!);
@@ -113,7 +118,7 @@ export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
 
   const credential = readFile('credential', values['credential-file']!).trim();
   if (!credential) throw new UsageError(`the credential file ${values['credential-file']} is empty`);
-  const endpoint: ServerEndpoint = { baseUrl: server.toString().replace(/\/$/, '') };
+  const endpoint: ServerEndpoint = { baseUrl: servers[0]!, alternateUrls: servers.slice(1) };
   if (values.ca) endpoint.ca = readFile('CA', values.ca);
   return {
     endpoint,
@@ -159,7 +164,7 @@ export async function headlessMain(args: string[]): Promise<number> {
     journal,
   });
   const initial = await printer.status();
-  log(`server ${options.endpoint.baseUrl}; printer ${options.printerUri}: ${initial.condition} (${initial.message}); state ${options.stateDir}`);
+  log(`server ${[options.endpoint.baseUrl, ...(options.endpoint.alternateUrls ?? [])].join(' ')}; printer ${options.printerUri}: ${initial.condition} (${initial.message}); state ${options.stateDir}`);
 
   // SIGINT/SIGTERM: abandon the receipt in progress (so it stays printable elsewhere), then stop.
   const stop = new AbortController();

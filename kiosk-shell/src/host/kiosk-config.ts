@@ -23,6 +23,8 @@ const urlWithProtocol = (what: string, protocols: string[]) =>
 /** The configuration as written by a technician (JSON file or command line); durations in seconds. */
 export const kioskConfigSchema = z.strictObject({
   serverUrl: urlWithProtocol('the issuance server', ['https:', 'http:']),
+  /** The server's other nodes, tried in this order when the one in use stops answering (README, "Two or more nodes"). */
+  fallbackServerUrls: z.array(urlWithProtocol('another node of the issuance server', ['https:', 'http:'])).max(8).default([]),
   credentialFile: z.string().min(1),
   printerUri: urlWithProtocol('the IPP printer', ['ipp:', 'ipps:', 'http:', 'https:']),
   caFile: z.string().min(1).optional(),
@@ -96,7 +98,7 @@ export function resolveKioskConfig(raw: unknown, source: string, baseDir: string
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const credential = readConfigFile('credential', path(c.credentialFile)).trim();
   if (!credential) throw new KioskConfigError(`the credential file ${path(c.credentialFile)} is empty`);
-  const endpoint: ServerEndpoint = { baseUrl: c.serverUrl.replace(/\/$/, '') };
+  const endpoint: ServerEndpoint = { baseUrl: c.serverUrl.replace(/\/$/, ''), alternateUrls: c.fallbackServerUrls.map((u) => u.replace(/\/$/, '')) };
   if (c.caFile) endpoint.ca = readConfigFile('CA', path(c.caFile));
   return {
     endpoint,

@@ -25,7 +25,8 @@ export const WEB_USAGE = `Usage: npx tsx kiosk-shell/src/host/web-main.ts --serv
 Runs the kiosk core and serves its touch UI on 127.0.0.1; prints "kiosk UI: <url>" (open it in
 Chromium, e.g. chromium --kiosk <url>). Stops on SIGINT/SIGTERM or after an admin exit.
 
-  --server URL                     issuance server base URL (https://… in production)
+  --server URL                     issuance server base URL (https://… in production); repeat it for
+                                   each node of a server run on several (README, "Two or more nodes")
   --credential-file FILE           file holding this kiosk's credential (from the admin CLI)
   --printer URI                    IPP printer, e.g. ipp://printer.local:631/ipp/print
   --ca FILE                        extra CA certificate(s) (PEM) to trust for the server
@@ -71,7 +72,7 @@ export function parseWebArgs(args: string[]): WebMainOptions | null {
       strict: true,
       allowPositionals: false,
       options: {
-        server: { type: 'string' },
+        server: { type: 'string', multiple: true },
         'credential-file': { type: 'string' },
         printer: { type: 'string' },
         ca: { type: 'string' },
@@ -107,7 +108,8 @@ export function parseWebArgs(args: string[]): WebMainOptions | null {
     }
   }
   const raw = {
-    serverUrl: values.server,
+    serverUrl: values.server?.[0],
+    fallbackServerUrls: values.server?.slice(1),
     credentialFile: values['credential-file'],
     printerUri: values.printer,
     caFile: values.ca,

@@ -45,7 +45,7 @@ interface Verdict {
 }
 
 /** The forked load generators and their RPC. */
-class WorkerPool {
+export class WorkerPool {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   readonly children: ChildProcess[];
@@ -99,7 +99,7 @@ class WorkerPool {
 }
 
 /** Worker i's share of `total`, and where its share starts (so kiosks are not shared below 50). */
-function share(total: number, workers: number, i: number): { n: number; offset: number } {
+export function share(total: number, workers: number, i: number): { n: number; offset: number } {
   const base = Math.floor(total / workers);
   const extra = total % workers;
   return { n: base + (i < extra ? 1 : 0), offset: i * base + Math.min(i, extra) };
@@ -185,7 +185,8 @@ function describeCost(c: PhaseCost): string {
   return `server ${c.serverCores.toFixed(2)}, generators ${c.generatorCores.toFixed(2)}, other ${c.otherCores.toFixed(2)} cores (generator loop delay p99 ${ms(c.loopDelayP99Ms)} ms): ${verdict}`;
 }
 
-function mergeErrors(runs: { errors: Record<string, number> }[]): string {
+/** ` errors: code×n, …` of every run, or nothing. */
+export function mergeErrors(runs: { errors: Record<string, number> }[]): string {
   const all: Record<string, number> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.errors)) all[k] = (all[k] ?? 0) + v;
   const text = Object.entries(all).map(([k, v]) => `${k}×${v}`).join(', ');

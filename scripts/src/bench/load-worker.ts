@@ -18,7 +18,7 @@ import { softwareToken } from '../rig/software-token.ts';
 
 /** What the parent asks a worker to do. */
 export type WorkerCommand =
-  | { cmd: 'init'; baseUrl: string; kiosks: string[]; cards: { residentId: string; card: PkiCredential }[]; keyDir: string }
+  | { cmd: 'init'; baseUrl: string; agentBaseUrl?: string; kiosks: string[]; cards: { residentId: string; card: PkiCredential }[]; keyDir: string }
   | { cmd: 'agents'; count: number; concurrency: number }
   | { cmd: 'flows'; concurrency: number; durationMs: number; kioskOffset: number }
   | { cmd: 'documents'; count: number; copies: number }
@@ -66,7 +66,10 @@ export interface ConnectRun extends WorkerCost {
 const LOOP_RESOLUTION_MS = 2;
 const ORDER: CreateApplicationRequest = { certificateType: 'juminhyo', options: { scope: 'household' }, copies: 1 };
 
+/** The kiosks' server node. */
 let endpoint: ServerEndpoint = { baseUrl: '' };
+/** The residents' node: another one than the kiosks' when the server runs on several (every flow then crosses nodes). */
+let agentEndpoint: ServerEndpoint = endpoint;
 let kiosks: KioskApi[] = [];
 let cards: { residentId: string; token: AuthenticationToken }[] = [];
 let keyDir = '';
@@ -143,7 +146,7 @@ async function connectAgents(into: ResidentAgent[], total: number, concurrency: 
     const card = cards[n % cards.length]!;
     try {
       const t = performance.now();
-      const agent = await ResidentAgent.login(endpoint, card.residentId, card.token, join(keyDir, `${n}.der`));
+      const agent = await ResidentAgent.login(agentEndpoint, card.residentId, card.token, join(keyDir, `${n}.der`));
       loginMs.push(performance.now() - t);
       await agent.connect();
       into.push(agent);
@@ -159,6 +162,7 @@ async function run(c: WorkerCommand): Promise<unknown> {
   switch (c.cmd) {
     case 'init':
       endpoint = { baseUrl: c.baseUrl };
+      agentEndpoint = c.agentBaseUrl ? { baseUrl: c.agentBaseUrl } : endpoint;
       kiosks = c.kiosks.map((k) => new KioskApi(endpoint, k));
       cards = c.cards.map((x) => ({ residentId: x.residentId, token: softwareToken(x.card) }));
       keyDir = c.keyDir;
@@ -202,7 +206,7 @@ async function run(c: WorkerCommand): Promise<unknown> {
           c.durationMs,
           async (loop) => {
             const t = performance.now();
-            await new ApplicantApi(endpoint).login(cards[loop % cards.length]!.token, devices[loop]!);
+            await new ApplicantApi(agentEndpoint).login(cards[loop % cards.length]!.token, devices[loop]!);
             return performance.now() - t;
           },
           (ms) => latencies.push(ms),
@@ -212,7 +216,7 @@ async function run(c: WorkerCommand): Promise<unknown> {
     case 'submits':
       return measured(async () => {
         // The same client call ApplicantApi.apply makes, so both targets cost the generator the same.
-        const target: ServerEndpoint = c.baseUrl ? { baseUrl: c.baseUrl } : endpoint;
+        const target: ServerEndpoint = c.baseUrl ? { baseUrl: c.baseUrl } : agentEndpoint;
         const bearer = agents[0]!.api.currentSession!.sessionToken;
         const latencies: number[] = [];
         const r = await timedLoops(

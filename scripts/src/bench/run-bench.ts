@@ -44,5 +44,8 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
+// Storage engines side by side (issue 10): SQLite, PostgreSQL with one and with three nodes.
+await (await import('./engine-bench.ts')).runEngineBench();
+
 // Load benchmark (issue 7): its own server process, load generators and PASS/FAIL report.
 await (await import('./load-bench.ts')).runLoadBench();

@@ -36,12 +36,18 @@ export interface ExtraResidents {
 }
 
 /**
- * Seeds a data directory as a municipality would with the admin CLI: init, catalogue (all seven
- * types), trust anchor, CRL, residents, seal registrations, tax records, 戸籍 with 附票 and a
- * 本籍地 利用登録, card links (every resident's card plus the negative-test cards), kiosks.
+ * Seeds a data directory (or a PostgreSQL database: `{databaseUrl}`) as a municipality would with
+ * the admin CLI: init, catalogue (all seven types), trust anchor, CRL, residents, seal
+ * registrations, tax records, 戸籍 with 附票 and a 本籍地 利用登録, card links (every resident's
+ * card plus the negative-test cards), kiosks.
  */
-export async function seedDemo(dataDir: string, pki: TestPkiManifest, options: { kiosks?: number; extraResidents?: ExtraResidents } = {}): Promise<SeededDemo> {
-  const ctx = createAdminContext(defaultServerConfig(dataDir), createLogger('warn'));
+export async function seedDemo(
+  where: string | { dataDir: string; databaseUrl?: string },
+  pki: TestPkiManifest,
+  options: { kiosks?: number; extraResidents?: ExtraResidents } = {},
+): Promise<SeededDemo> {
+  const storage = typeof where === 'string' ? { dataDir: where } : where;
+  const ctx = await createAdminContext({ ...defaultServerConfig(storage.dataDir), ...storage }, createLogger('warn'));
   try {
     const admin = ctx.admin;
     await admin.init(DEMO_MUNICIPALITY.code, DEMO_MUNICIPALITY.name);

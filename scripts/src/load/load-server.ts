@@ -1,6 +1,7 @@
-// The server under load: a seeded temp data directory and `issuance-server serve` run through its
-// CLI, restartable on the same directory. Clients share one mutable endpoint, so a restart on a
-// new port reaches every client (the real clients read `baseUrl` on every request and reconnect).
+// The server under load: a seeded temp data directory (or one node on a PostgreSQL database) and
+// `issuance-server serve` run through its CLI, restartable on the same data. Clients share one
+// mutable endpoint, so a restart on a new port reaches every client (the real clients read
+// `baseUrl` on every request and reconnect); a node given a fixed port keeps its address.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerEndpoint } from '@cert/common/node';
@@ -21,9 +22,15 @@ export const UNLIMITED_RATE_LIMITS = [
   '1000000/100000000',
 ];
 
-/** Seeds `dataDir` with the demo municipality, the load register and `kiosks` kiosks. */
-export function seedLoadDataDir(dataDir: string, pki: TestPkiManifest, register: LoadRegister, kiosks: number): Promise<SeededDemo> {
-  return seedDemo(dataDir, pki, { kiosks, extraResidents: register.extra });
+/** Seeds a data directory (or a PostgreSQL database) with the demo municipality, the load register and `kiosks` kiosks. */
+export function seedLoadDataDir(where: Parameters<typeof seedDemo>[0], pki: TestPkiManifest, register: LoadRegister, kiosks: number): Promise<SeededDemo> {
+  return seedDemo(where, pki, { kiosks, extraResidents: register.extra });
+}
+
+/** A node of a server run on several: the PostgreSQL database they share, and a fixed port (same URL after a restart). */
+export interface LoadNodeOptions {
+  databaseUrl?: string;
+  port?: number;
 }
 
 /** CPU seconds (user + system) process `pid` has used so far (Linux /proc). */
@@ -42,11 +49,12 @@ export class LoadServer {
   /** How many times the process was started. */
   starts = 0;
 
-  /** `requestTimeoutMs` bounds each client request (a shared 2-core machine can be slow). */
+  /** `requestTimeoutMs` bounds each client request (a shared 2-core machine can be slow); `dataDir` is unused with `node.databaseUrl`. */
   constructor(
     readonly dataDir: string,
     private readonly args: string[],
     requestTimeoutMs = 60_000,
+    private readonly node: LoadNodeOptions = {},
   ) {
     this.endpoint = { baseUrl: '', timeoutMs: requestTimeoutMs };
   }
@@ -64,7 +72,9 @@ export class LoadServer {
 
   /** Starts `serve` on the data directory and waits for `listening on`. */
   async start(): Promise<void> {
-    this.current = await startServerProcess(['--data-dir', this.dataDir, ...this.args]);
+    const storage = this.node.databaseUrl ? ['--database', this.node.databaseUrl] : ['--data-dir', this.dataDir];
+    const port = this.node.port === undefined ? [] : ['--port', String(this.node.port)];
+    this.current = await startServerProcess([...storage, ...port, ...this.args]);
     this.starts++;
     this.endpoint.baseUrl = this.current.url;
   }
@@ -97,9 +107,9 @@ export class LoadServer {
     return processCpuSeconds(this.process.child.pid!);
   }
 
-  /** Stops the process and removes the data directory. */
+  /** Stops the process and removes the data directory (a shared database is its owner's to drop). */
   async dispose(): Promise<void> {
     await this.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (!this.node.databaseUrl) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -17,9 +17,9 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Runs `issuance-server serve` and resolves with its URL once it prints `listening on <url>`. */
-export function startServerProcess(args: string[], timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(SERVER_BIN, ['serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `issuance-server serve` (on port 0 unless `args` name one) and resolves with its URL once it prints `listening on <url>` (warming its render workers on a busy 2-core machine can take tens of seconds). */
+export function startServerProcess(args: string[], timeoutMs = 60_000): Promise<ServerProcess> {
+  const child = spawn(SERVER_BIN, ['serve', ...(args.includes('--port') ? [] : ['--port', '0']), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);

@@ -86,10 +86,12 @@ export class SqliteDatabase implements SqlDatabase {
     this.executor = {
       dialect: 'sqlite',
       forUpdate: '',
+      forUpdateSkipLocked: '',
       all: async <R>(sql: string, params: readonly unknown[] = []) => run(() => this.statement(sql).all(...bindable(params)) as R[]),
       get: async <R>(sql: string, params: readonly unknown[] = []) => run(() => this.statement(sql).get(...bindable(params)) as R | undefined),
       run: async (sql: string, params: readonly unknown[] = []) => run(() => ({ changes: this.statement(sql).run(...bindable(params)).changes })),
-      lockAppend: async () => undefined,
+      lockExclusive: async () => undefined,
+      lockShared: async () => undefined,
     };
   }
 
