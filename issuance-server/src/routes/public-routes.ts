@@ -9,7 +9,8 @@ import { verificationPage } from './verification-page.ts';
 /** Health, catalog and document verification (no authentication). */
 export function publicRoutes(pub: PublicService, catalog: CatalogService, clock: () => number): Router {
   const r = Router();
-  r.get('/api/v1/health', (_req, res) => {
+  r.get('/api/v1/health', async (_req, res) => {
+    await pub.checkDatabase();
     res.json({ status: 'ok', version: SERVER_VERSION });
   });
   r.get('/api/v1/catalog', async (_req, res) => {

@@ -6,6 +6,14 @@ export class PublicService {
   constructor(private readonly store: Store) {}
 
   /**
+   * Reads the database once, so that health checks (a load balancer's, the clients' failover)
+   * see a node that lost its database as unavailable (503) rather than healthy.
+   */
+  async checkDatabase(): Promise<void> {
+    await this.store.read((tx) => tx.residents.municipality());
+  }
+
+  /**
    * Looks up a verification code. A document counts as issued once delivered to a kiosk
    * (printed, printing, or with an outcome nobody knows yet — the paper may exist); a
    * document whose print failed was never issued.

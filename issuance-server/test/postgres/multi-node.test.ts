@@ -198,7 +198,7 @@ describe('several nodes on one PostgreSQL database', function () {
       await cluster().stopServer('fast');
       let restarted = false;
       try {
-        for (const res of [await a.http('POST', '/api/v1/applications', { json: { certificateType: 'juminhyo', options: {}, copies: 1 }, bearer: taro.token }), await a.http('GET', '/api/v1/applications', { bearer: taro.token }), await b.claimRaw(0, app.receiptNumber)]) {
+        for (const res of [await a.http('POST', '/api/v1/applications', { json: { certificateType: 'juminhyo', options: {}, copies: 1 }, bearer: taro.token }), await a.http('GET', '/api/v1/applications', { bearer: taro.token }), await b.claimRaw(0, app.receiptNumber), await a.http('GET', '/api/v1/health')]) {
           assertError(res, 503, 'service_unavailable');
           assert.ok(Number(res.headers.get('retry-after')) >= 1, 'Retry-After');
         }
@@ -212,6 +212,7 @@ describe('several nodes on one PostgreSQL database', function () {
         return res.status === 200 ? applicationListSchema.parse(res.json).applications : null;
       }, 15_000);
       assert.ok(listed!.some((x) => x.applicationId === app.applicationId), 'nothing lost');
+      assert.equal((await a.http('GET', '/api/v1/health')).status, 200, 'healthy again');
       // The LISTEN connection is back too: a claim on B reaches the device on A.
       const sock = await eventually(() => a.deviceSocket(taro.device).catch(() => null), 15_000);
       const issuance = await eventually(async () => {
