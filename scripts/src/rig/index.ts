@@ -1,4 +1,4 @@
-/** The device rig for tests and the demo: pcscd/vpcd slots, ippeveprinter, server process, software token, event waits. */
+/** The device rig for tests and the demo: pcscd/vpcd slots, ippeveprinter, the virtual cash unit, server process, software token, event waits. */
 export * from './device-rig.ts';
 export * from './pcscd-rig.ts';
 export * from './server-process.ts';
@@ -6,3 +6,4 @@ export * from './software-token.ts';
 export * from './until-event.ts';
 export * from './virtual-printer.ts';
 export * from './shared-render-pool.ts';
+export * from './virtual-cash-unit.ts';
