@@ -27,6 +27,9 @@ const USAGE = `usage:
   issuance-server admin --data-dir DIR audit checkpoint
   issuance-server admin --data-dir DIR issuances unsettled
   issuance-server admin --data-dir DIR issuances settle ID printed|not-printed [--note TEXT]
+  issuance-server admin --data-dir DIR settlement report --from YYYY-MM-DD --to YYYY-MM-DD [--kiosk ID] [--csv FILE] [--pdf DIR]
+  issuance-server admin --data-dir DIR settlement refunds [--all]
+  issuance-server admin --data-dir DIR settlement settle-refund SLIP-CODE [--note TEXT]
   issuance-server admin --data-dir DIR backup --to FILE
   issuance-server admin --data-dir DIR restore --from FILE
   issuance-server [serve|admin] --help

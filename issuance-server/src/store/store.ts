@@ -7,6 +7,7 @@ import { AuditLog, type AuditEvent, type PendingAuditEvent } from './audit-log.t
 import type { ChangeFeed, LifecycleChange } from './change-feed.ts';
 import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
 import { KioskStore } from './kiosk-store.ts';
+import { PaymentStore } from './payment-store.ts';
 import { RateLimitStore } from './rate-limit-store.ts';
 import { RecordStore } from './record-store.ts';
 import { ApiClientStore } from './api-client-store.ts';
@@ -23,6 +24,7 @@ export class Tx {
   readonly trust: TrustStore;
   readonly sessions: SessionStore;
   readonly kiosks: KioskStore;
+  readonly payments: PaymentStore;
   readonly limits: RateLimitStore;
   readonly keys: ServerKeyStore;
   readonly records: RecordStore;
@@ -43,6 +45,7 @@ export class Tx {
     this.trust = new TrustStore(sql);
     this.sessions = new SessionStore(sql);
     this.kiosks = new KioskStore(sql);
+    this.payments = new PaymentStore(sql);
     this.limits = new RateLimitStore(sql);
     this.keys = new ServerKeyStore(sql);
     this.records = new RecordStore(sql);
