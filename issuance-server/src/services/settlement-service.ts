@@ -178,7 +178,8 @@ function storeLayout(r: SettlementReport, store: string, rows: SettlementRow[]):
       drawRow(['合計', '', String(t.issuances), String(t.copies), yen(t.feesDue), yen(t.feesCollected), yen(t.refundsPaid), yen(t.refundsOwed - t.refundsOwedSettled)], true);
       y -= 10;
       c.text(`返金未済は返金票コードにより店舗が利用者に支払う額(うち精算済 ${yen(t.refundsOwedSettled)} を除く)。金額はすべて円(整数)。`, left, y, 8, { maxWidth: 515 });
-      c.text(`店舗への支払額(手数料収納額): ${yen(t.feesCollected)}`, left, y - 24, 12);
+      c.text(`収納手数料(自治体へ納付): ${yen(t.feesCollected)}    交付件数(委託料の算定基礎): ${t.issuances}件 ${t.copies}通`, left, y - 24, 11, { maxWidth: 515 });
+      c.text('返金未済の額は端末の金庫に残っています。店舗が返金票コードで利用者に支払い、精算済みとして登録します。', left, y - 42, 8, { maxWidth: 515 });
     },
   };
 }

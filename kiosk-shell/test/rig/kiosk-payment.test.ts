@@ -3,10 +3,11 @@
 // resident put in equals what the kiosk kept plus what came back out plus what is owed, and the
 // server recorded exactly that, once.
 import { type Application, type PaymentReport } from '@cert/common';
-import { startVirtualCashUnit, startVirtualPrinter, untilEvent, type VirtualCashUnit, type VirtualPrinter } from '@cert/scripts/rig';
+import { SERVER_BIN, startVirtualCashUnit, startVirtualPrinter, untilEvent, type VirtualCashUnit, type VirtualPrinter } from '@cert/scripts/rig';
 import { SettlementService } from 'issuance-server';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CashPayment } from '../../src/core/cash-payment.ts';
@@ -216,6 +217,26 @@ describe('kiosk payment: sessions with the virtual cash unit, a real server and 
     assert.equal(t.refunded, sum(payments.map((p) => p.refunded)));
     assert.equal(t.owed, sum(payments.map((p) => p.refundOwed)));
     assert.ok(outcomes.some((o) => o.status === 'print_failed') && outcomes.some((o) => o.paymentEnd === 'cancelled'), `the storm had failures and cancels: ${outcomes.map((o) => o.status).join(', ')}`);
+
+    // The admin CLI's CSV has the same totals, and its PDF is one page per store.
+    const out = mkdtempSync(join(tmpdir(), 'settlement-'));
+    try {
+      const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo' }).format(new Date());
+      const cli = spawnSync(SERVER_BIN, ['admin', '--data-dir', rig.dataDir, 'settlement', 'report', '--from', day, '--to', day, '--kiosk', rig.kiosks[0]!.id, '--csv', join(out, 'report.csv'), '--pdf', out], { encoding: 'utf8' });
+      assert.equal(cli.status, 0, cli.stderr);
+      const total = readFileSync(join(out, 'report.csv'), 'utf8').trim().split('\r\n').at(-1)!.split(',');
+      const all = await settlement.report(Date.parse(`${day}T00:00:00+09:00`), Date.parse(`${day}T00:00:00+09:00`) + 86_400_000, rig.kiosks[0]!.id);
+      const sums = all.rows.reduce((a, r) => [a[0]! + r.issuances, a[1]! + r.feesCollected, a[2]! + r.refundsPaid], [0, 0, 0]);
+      assert.deepEqual([total[2], Number(total[7]), Number(total[10]), Number(total[11])], ['TOTAL', sums[0], sums[1], sums[2]]);
+      const pdf = readdirSync(out).filter((f) => f.endsWith('.pdf'));
+      assert.equal(pdf.length, 1, 'one store, one PDF');
+      const info = spawnSync('pdfinfo', [join(out, pdf[0]!)], { encoding: 'utf8' }).stdout;
+      assert.match(info, /Pages:\s+1\n/);
+      const text = spawnSync('pdftotext', ['-enc', 'UTF-8', join(out, pdf[0]!), '-'], { encoding: 'utf8' }).stdout;
+      assert.ok(text.includes(rig.kiosks[0]!.name) && text.includes('合計') && text.includes(`¥${sums[1]!.toLocaleString('ja-JP')}`), text);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
 
