@@ -26,7 +26,14 @@ describe('kiosk payment screens in Japanese and English (Chromium, web mode, vir
   let page: Page;
 
   const text = async () => (await page.locator('main').innerText()).replace(/\s+/g, ' ');
-  const acceptorsOpen = () => untilEvent(vcu, 'change', () => vcu.accepting().coin && vcu.accepting().bill, 'the acceptors to open', 20_000);
+  /** A new application, its receipt typed in `lang`, approved: resolves on the payment screen with the acceptors open. */
+  const toPayment = async (lang: 'ja' | 'en') => {
+    const app = await rig.apply();
+    await submitReceipt(page, lang, app.receiptNumber);
+    await page.locator('.screen-pay').waitFor({ timeout: 20_000 });
+    await untilEvent(vcu, 'change', () => vcu.accepting().coin && vcu.accepting().bill, 'the acceptors to open', 20_000);
+    return app;
+  };
 
   before(async function () {
     await buildApp('kiosk-shell');
@@ -51,10 +58,7 @@ describe('kiosk payment screens in Japanese and English (Chromium, web mode, vir
 
   it('ja: the fee, what was inserted and what remains; a note pays and the done screen says the change', async () => {
     const t = KIOSK_STRINGS.ja;
-    const app = await rig.apply();
-    await submitReceipt(page, 'ja', app.receiptNumber);
-    await page.locator('.screen-pay').waitFor({ timeout: 20_000 });
-    await acceptorsOpen();
+    const app = await toPayment('ja');
     assert.equal(await heading(page).textContent(), t.payHeading);
     assert.equal(await page.locator('.amount.due').textContent(), t.yen(app.fee));
     await capture(page, 'payment-ja-due');
@@ -71,10 +75,7 @@ describe('kiosk payment screens in Japanese and English (Chromium, web mode, vir
   it('ja: a note refused for want of change is explained on the screen', async () => {
     const t = KIOSK_STRINGS.ja;
     for (const a of [3, 4, 5]) vcu.setHopperCoins(a, 0);
-    const app = await rig.apply();
-    await submitReceipt(page, 'ja', app.receiptNumber);
-    await page.locator('.screen-pay').waitFor({ timeout: 20_000 });
-    await acceptorsOpen();
+    await toPayment('ja');
     vcu.insertNote();
     await page.locator('.pay-notice', { hasText: t.payNotices.note_returned_no_change }).waitFor();
     await capture(page, 'payment-ja-note-returned');
@@ -84,10 +85,7 @@ describe('kiosk payment screens in Japanese and English (Chromium, web mode, vir
 
   it('en: Cancel with coins inserted returns them and says so', async () => {
     const t = KIOSK_STRINGS.en;
-    const app = await rig.apply();
-    await submitReceipt(page, 'en', app.receiptNumber);
-    await page.locator('.screen-pay').waitFor({ timeout: 20_000 });
-    await acceptorsOpen();
+    await toPayment('en');
     vcu.insertCoin(50);
     vcu.insertCoin(10);
     await page.locator('.amount.inserted', { hasText: t.yen(60) }).waitFor();
@@ -101,11 +99,8 @@ describe('kiosk payment screens in Japanese and English (Chromium, web mode, vir
 
   it('en: out of paper after payment with the hoppers empty: the slip code for the refund owed', async () => {
     const t = KIOSK_STRINGS.en;
-    const app = await rig.apply();
     vp.setMode('media-empty');
-    await submitReceipt(page, 'en', app.receiptNumber);
-    await page.locator('.screen-pay').waitFor({ timeout: 20_000 });
-    await acceptorsOpen();
+    const app = await toPayment('en');
     for (let left = app.fee; left > 0; left -= 100) vcu.insertCoin(100);
     for (const a of [3, 4, 5]) vcu.setHopperCoins(a, 0);
     await waitForResult(page, 'printer', 30_000);
