@@ -6,6 +6,7 @@
 //
 //   npx tsx kiosk-shell/src/host/web-main.ts --server https://issuance.example.lg.jp \
 //     --credential-file /etc/kiosk/credential --printer ipp://printer.local:631/ipp/print \
+//     --payment cash --cash-serial /dev/ttyUSB0 \
 //     --ca /etc/kiosk/ca.pem --store-name 'コンビニ テスト駅前店' --url-file /run/kiosk/url &
 //   chromium --kiosk --noerrdialogs --no-first-run --disable-pinch \
 //     --overscroll-history-navigation=0 --disable-features=Translate \
