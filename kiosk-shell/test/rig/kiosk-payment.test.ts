@@ -4,6 +4,7 @@
 // server recorded exactly that, once.
 import { type Application, type PaymentReport } from '@cert/common';
 import { SERVER_BIN, startVirtualCashUnit, startVirtualPrinter, untilEvent, type VirtualCashUnit, type VirtualPrinter } from '@cert/scripts/rig';
+import { ContractError } from '@cert/common/node';
 import { SettlementService } from 'issuance-server';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -78,6 +79,8 @@ describe('kiosk payment: sessions with the virtual cash unit, a real server and 
     assert.equal(row?.outcome, 'printed');
     assert.equal(row?.collected, app.fee);
     assert.deepEqual(row?.report, p);
+    // A payment that does not match the application is refused with a 400, never stored.
+    await assert.rejects(api.result(outcome.issuanceId!, 'printed', undefined, { ...p, due: p.due + 10 }), (e: unknown) => e instanceof ContractError && e.status === 400 && /due ¥\d+ is not the fee/.test(e.message));
   });
 
   it('overpayment with change: a ¥1,000 note, the change out of the hoppers, a retried report counts once', async () => {
