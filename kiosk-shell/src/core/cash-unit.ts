@@ -329,12 +329,19 @@ export class CashUnit {
       let before: Buffer;
       try {
         before = await this.link.request(h.address, CCTALK.requestHopperStatus);
-        await this.link.request(h.address, CCTALK.dispenseHopperCoins, [...serial, n]);
       } catch {
-        // Not sent, refused or unanswered: a hopper that does not confirm the command pays nothing for it.
         return { paid, problem: 'hopper_unavailable' };
       }
-      const done = await this.waitPayout(h.address, before[0] ?? 0, n);
+      const ev = before[0] ?? 0;
+      try {
+        await this.link.request(h.address, CCTALK.dispenseHopperCoins, [...serial, n]);
+      } catch {
+        // The reply may be what got lost: a hopper whose event counter moved took the command,
+        // and its coins are counted like any others (never paid a second time by another hopper).
+        const now = await this.link.request(h.address, CCTALK.requestHopperStatus).catch(() => null);
+        if (!now || now[0] === ev) return { paid, problem: 'hopper_unavailable' };
+      }
+      const done = await this.waitPayout(h.address, ev, n);
       paid += done.paid;
       if (done.paid < n) return { paid, problem: done.answered ? 'hopper_empty' : 'hopper_unavailable' };
       left -= n;

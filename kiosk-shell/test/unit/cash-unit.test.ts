@@ -3,7 +3,7 @@
 import type { PaymentProgressView } from '@cert/common';
 import { startVirtualCashUnit, untilEvent, type VirtualCashUnit } from '@cert/scripts/rig';
 import assert from 'node:assert/strict';
-import { CashPayment, MemoryCounterStore, type Collected, type Credit } from 'kiosk-shell';
+import { CashPayment, CCTALK, MemoryCounterStore, type Collected, type Credit } from 'kiosk-shell';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
@@ -159,6 +159,13 @@ describe('cash unit over ccTalk (pty + virtual cash unit)', function () {
     for (const x of [3, 4, 5]) vcu.setHopperCoins(x, 0);
     const b = await cash.payOut(250);
     assert.deepEqual(b, { pieces: [], short: 250, problem: 'hopper_empty' });
+  });
+
+  it('a payout whose acknowledgement is lost on the line is counted, never paid a second time by another hopper', async () => {
+    vcu.loseNextReply(CCTALK.dispenseHopperCoins);
+    const out = await cash.payOut(300);
+    assert.deepEqual(out, { pieces: [100, 100, 100], short: 0 });
+    assert.deepEqual(vcu.paidOut, [100, 100, 100]);
   });
 
   it('a device reset mid-payment restarts its event counter: no credit is counted twice and the acceptor takes coins again', async () => {

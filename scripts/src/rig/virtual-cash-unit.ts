@@ -100,6 +100,8 @@ export interface VirtualCashUnit extends EventEmitter<{ change: [] }> {
   /** The device at `address` (or every device) stops answering / answers again. */
   unplug(address?: number): void;
   plug(): void;
+  /** The next reply to `header` is lost on the line (the device still acts on the request). */
+  loseNextReply(header: number): void;
   /** The device at `address` restarts: event counter 0, inhibited, buffer lost. */
   resetDevice(address: number): void;
   /** Requests answered so far, by header (for tests that look at what the driver asked). */
@@ -140,6 +142,7 @@ export async function startVirtualCashUnit(options: VirtualCashUnitOptions = {})
   let jammed = false;
   let rejectNote = false;
   let escrow: number | null = null;
+  const lostReplies = new Set<number>();
   const unit = new EventEmitter<{ change: [] }>() as VirtualCashUnit;
   const paidOut: number[] = [];
   const returned: number[] = [];
@@ -268,7 +271,7 @@ export async function startVirtualCashUnit(options: VirtualCashUnitOptions = {})
     if (!known) return;
     requests.set(p.header, (requests.get(p.header) ?? 0) + 1);
     const reply = answer(p.destination, p.header, p.data);
-    if (reply === null) return;
+    if (reply === null || lostReplies.delete(p.header)) return;
     port.write(encodeCctalk({ destination: CCTALK_HOST, source: p.destination, header: reply === 'nak' ? CCTALK.nak : CCTALK.ack, data: reply === 'nak' ? [] : reply }));
   });
 
@@ -322,6 +325,9 @@ export async function startVirtualCashUnit(options: VirtualCashUnitOptions = {})
     },
     rejectNextNote() {
       rejectNote = true;
+    },
+    loseNextReply(header: number) {
+      lostReplies.add(header);
     },
     unplug(address?: number) {
       unplugged.add(address ?? 0);
