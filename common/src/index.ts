@@ -6,6 +6,7 @@ export * from './contract/catalog.ts';
 export * from './contract/http.ts';
 export * from './contract/applicant-socket.ts';
 export * from './contract/records.ts';
+export * from './contract/payment.ts';
 export * from './jpki-digest-info.ts';
 export * from './jpki/index.ts';
 export * from './ipc/index.ts';

@@ -7,6 +7,7 @@ import { CatalogService } from './services/catalog.ts';
 import { DocumentService, type DocumentRenderer } from './services/document-service.ts';
 import { fontCoverage } from './services/printable-text.ts';
 import { RecordService } from './services/record-service.ts';
+import { SettlementService } from './services/settlement-service.ts';
 import { IssuanceService } from './services/issuance-service.ts';
 import { LifecycleService } from './services/lifecycle-service.ts';
 import { ChangeFeed } from './store/change-feed.ts';
@@ -35,6 +36,7 @@ export interface ServerContext {
 export interface AdminContext {
   store: Store;
   admin: AdminService;
+  settlement: SettlementService;
   close(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ export async function createAdminContext(config: ServerConfig, log: Logger): Pro
   // Only imports need the font's coverage: read it (half a second for IPAmj) on first use.
   const records = new RecordService(store, config.clock, () => fontCoverage(config.fontPath));
   const admin = new AdminService(store, new LifecycleService(store, config, log), records, config.clock);
-  return { store, admin, close: () => store.close() };
+  return { store, admin, settlement: new SettlementService(store, config.clock), close: () => store.close() };
 }
 
 /** Opens the database and builds the services over it; `renderer` draws the documents (the server's RenderPool). */

@@ -11,8 +11,9 @@
 # What it does:
 #   - creates the dedicated, password-less user `kiosk` (KIOSK_USER overrides) — a normal user
 #     with a home, because the graphical session, its systemd user manager and Electron's profile
-#     need one; no sudo, no extra groups (logind grants the seat's display and input devices to
-#     the active session; the printer is reached over the network with IPP)
+#     need one; no sudo; one extra group, dialout, for the cash unit's serial port (logind grants
+#     the seat's display and input devices to the active session; the printer is reached over the
+#     network with IPP)
 #   - creates /etc/kiosk-shell/ (root:kiosk, 0750) with kiosk-config.json and kiosk.env from the
 #     examples (0640: the configuration may hold the admin code, the credential file is secret)
 #   - installs greetd's config for auto-login into the kiosk session (backup: config.toml.orig)
@@ -40,6 +41,8 @@ done
 if ! id "$KIOSK_USER" >/dev/null 2>&1; then
   adduser --disabled-password --gecos "Certificate kiosk" "$KIOSK_USER"
 fi
+# The ccTalk cash unit's serial port (/dev/ttyUSB*, /dev/ttyS*) belongs to the dialout group.
+usermod -a -G dialout "$KIOSK_USER"
 
 # 2. Settings and credential directory: readable by the kiosk user, writable by root only.
 install -d -o root -g "$KIOSK_USER" -m 0750 /etc/kiosk-shell

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { certificateTypeSchema } from './catalog.ts';
 import { refusalReasonSchema } from './errors.ts';
+import { paymentReportSchema } from './payment.ts';
 
 /** Standard base64 with padding, bounded in length so bodies stay small. */
 export function base64Field(maxBytes: number) {
@@ -164,9 +165,16 @@ export type IssuanceStatusResponse = z.infer<typeof issuanceStatusResponseSchema
 export const issuanceResultRequestSchema = z.strictObject({
   outcome: z.enum(['printed', 'failed']),
   detail: z.string().max(500).optional(),
+  /** Our addition (issue 11): the money of a paid attempt; absent on a kiosk in free mode. */
+  payment: paymentReportSchema.optional(),
 });
 /** `POST /api/v1/kiosk/issuances/{id}/result` request. */
 export type IssuanceResultRequest = z.infer<typeof issuanceResultRequestSchema>;
+
+/** `DELETE /api/v1/kiosk/issuances/{id}` optional body (our addition): the money a resident put in before giving up, all paid back or owed. */
+export const issuanceAbandonRequestSchema = z.strictObject({ payment: paymentReportSchema.optional() });
+/** `DELETE /api/v1/kiosk/issuances/{id}` optional body. */
+export type IssuanceAbandonRequest = z.infer<typeof issuanceAbandonRequestSchema>;
 
 /** `POST .../result` and `DELETE /api/v1/kiosk/issuances/{id}` response. */
 export const issuanceStatusOnlySchema = z.object({ status: issuanceStatusSchema });

@@ -2,7 +2,7 @@
 // Each language is typed as KioskStrings, so a key missing in any language is a compile error.
 import type { CertificateType } from '../contract/catalog.ts';
 import type { RefusalCode } from '../contract/errors.ts';
-import type { PrinterConditionView } from '../ipc/kiosk-ipc.ts';
+import type { PaymentNotice, PrinterConditionView } from '../ipc/kiosk-ipc.ts';
 
 /** The kiosk's languages, in the order the start screen offers them. */
 export const KIOSK_LANGUAGES = ['ja', 'en', 'zh', 'ko', 'vi', 'pt', 'es'] as const;
@@ -109,6 +109,35 @@ export interface KioskStrings {
   adminClosing: string;
   /** Staff only: print jobs whose result the kiosk could not find out (their job names follow). */
   adminJournal: (n: number) => string;
+  /** Payment (issue 11): the screen after approval, before printing. */
+  payHeading: string;
+  payBody: string;
+  payDueLabel: string;
+  payInsertedLabel: string;
+  payRemainingLabel: string;
+  /** The coins and notes taken, and that change is given. */
+  payAccepts: string;
+  /** While change comes out / money is paid back / once paid. */
+  payChanging: string;
+  payRefunding: string;
+  payPaid: string;
+  /** Notices during a payment. */
+  payNotices: Record<PaymentNotice, string>;
+  /** An amount in yen as the language writes it. */
+  yen: (n: number) => string;
+  /** On the done screen: the change to take. */
+  doneChange: (n: number) => string;
+  /** Money that came back out of the kiosk (refund after a failure or a cancel). */
+  refundPaid: (n: number) => string;
+  /** Money the kiosk could not pay back: the slip code to show staff. */
+  refundOwed: (n: number, slip: string) => string;
+  paymentCancelledHeading: string;
+  paymentTimeoutHeading: string;
+  paymentFaultHeading: string;
+  /** After a payment that ended without printing: the application is still there. */
+  paymentEndBody: string;
+  paymentUnavailableHeading: string;
+  paymentUnavailableBody: string;
   /** Names of the certificates, as the resident's app shows them. */
   certificateNames: Record<CertificateType, string>;
 }
@@ -222,6 +251,32 @@ const ja: KioskStrings = {
   adminDisabled: 'この端末では終了操作が設定されていません。',
   adminClosing: 'キオスクを終了しています…',
   adminJournal: (n) => `印刷結果の確認が必要なジョブが${n}件あります。自治体に連絡して精算を依頼してください（ジョブ名は次のとおり）。`,
+  payHeading: '手数料をお支払いください',
+  payBody: '硬貨または千円札を入れてください。おつりが出ます。',
+  payDueLabel: 'お支払い金額',
+  payInsertedLabel: '投入金額',
+  payRemainingLabel: '残り',
+  payAccepts: '使えるお金：10円・50円・100円・500円硬貨、1000円札',
+  payChanging: 'おつりを出しています。受け皿からお取りください。',
+  payRefunding: '投入されたお金をお返ししています。受け皿からお取りください。',
+  payPaid: 'お支払いが完了しました。印刷を始めます。',
+  payNotices: {
+    note_returned_no_change: 'おつりが不足しているため、千円札をお返ししました。硬貨でお支払いください。',
+    money_returned: '使えないお金をお返ししました。受け皿をご確認ください。',
+    coin_jam: '硬貨が詰まりました。係員をお呼びください。',
+    change_short: 'おつりの一部を出せませんでした。下の返金票コードを係員にお見せください。',
+    device_unavailable: 'お支払い機が応答しません。係員をお呼びください。',
+  },
+  yen: (n) => `${n.toLocaleString('ja-JP')}円`,
+  doneChange: (n) => `おつり ${n.toLocaleString('ja-JP')}円 をお取りください。`,
+  refundPaid: (n) => `${n.toLocaleString('ja-JP')}円をお返ししました。受け皿からお取りください。`,
+  refundOwed: (n, slip) => `${n.toLocaleString('ja-JP')}円をお返しできませんでした。返金票コード ${slip} を係員にお見せください。店舗でお返しします。`,
+  paymentCancelledHeading: 'お支払いを取り消しました',
+  paymentTimeoutHeading: 'お支払いの時間が過ぎました',
+  paymentFaultHeading: 'お支払い機が使えなくなりました',
+  paymentEndBody: '証明書は印刷していません。申請はそのまま残っているので、もう一度印刷できます。',
+  paymentUnavailableHeading: 'お支払い機が使えません',
+  paymentUnavailableBody: 'この端末では現在手数料をお支払いいただけません。係員をお呼びください。申請はそのまま残っています。',
   certificateNames: {
     juminhyo: '住民票の写し',
     juminhyo_kisai: '住民票記載事項証明書',
@@ -342,6 +397,32 @@ const en: KioskStrings = {
   adminDisabled: 'Closing is not enabled on this kiosk.',
   adminClosing: 'Closing the kiosk…',
   adminJournal: (n) => `${n} print ${n === 1 ? 'job needs its' : 'jobs need their'} result checked. Ask the municipality to settle ${n === 1 ? 'it' : 'them'} (job names below).`,
+  payHeading: 'Please pay the fee',
+  payBody: 'Insert coins or a 1,000-yen note. Change is given.',
+  payDueLabel: 'Amount to pay',
+  payInsertedLabel: 'Inserted',
+  payRemainingLabel: 'Still to pay',
+  payAccepts: 'Accepted: 10, 50, 100 and 500-yen coins, 1,000-yen notes',
+  payChanging: 'Paying out your change. Please take it from the tray.',
+  payRefunding: 'Returning your money. Please take it from the tray.',
+  payPaid: 'Payment complete. Printing starts now.',
+  payNotices: {
+    note_returned_no_change: 'The note was returned: the kiosk cannot give enough change. Please pay with coins.',
+    money_returned: 'Money that cannot be used was returned. Please check the tray.',
+    coin_jam: 'A coin is stuck. Please call a member of staff.',
+    change_short: 'Part of your change could not be paid out. Show the refund slip code below to staff.',
+    device_unavailable: 'The payment unit is not responding. Please call a member of staff.',
+  },
+  yen: (n) => `¥${n.toLocaleString('en-US')}`,
+  doneChange: (n) => `Please take your change: ¥${n.toLocaleString('en-US')}.`,
+  refundPaid: (n) => `¥${n.toLocaleString('en-US')} was returned. Please take it from the tray.`,
+  refundOwed: (n, slip) => `¥${n.toLocaleString('en-US')} could not be returned. Show refund slip code ${slip} to staff; the store will pay it.`,
+  paymentCancelledHeading: 'Payment cancelled',
+  paymentTimeoutHeading: 'Payment timed out',
+  paymentFaultHeading: 'The payment unit stopped working',
+  paymentEndBody: 'Nothing was printed. Your application is still there; you can print it again.',
+  paymentUnavailableHeading: 'Payment is not available',
+  paymentUnavailableBody: 'This kiosk cannot take the fee right now. Please call a member of staff. Your application is still there.',
   certificateNames: {
     juminhyo: 'Certificate of residence (copy)',
     juminhyo_kisai: 'Certificate of residence record entries',
@@ -462,6 +543,32 @@ const zh: KioskStrings = {
   adminDisabled: '本终端未启用关闭功能。',
   adminClosing: '正在关闭终端…',
   adminJournal: (n) => `有 ${n} 个打印任务需要确认结果。请联系市区町村进行结算（任务名称如下）。`,
+  payHeading: '请支付手续费',
+  payBody: '请投入硬币或1000日元纸币。会找零。',
+  payDueLabel: '应付金额',
+  payInsertedLabel: '已投入',
+  payRemainingLabel: '尚需',
+  payAccepts: '可使用：10、50、100、500日元硬币，1000日元纸币',
+  payChanging: '正在找零，请从出币口取走。',
+  payRefunding: '正在退还您投入的钱，请从出币口取走。',
+  payPaid: '支付完成，开始打印。',
+  payNotices: {
+    note_returned_no_change: '零钱不足，纸币已退还。请用硬币支付。',
+    money_returned: '无法使用的钱已退还，请查看出币口。',
+    coin_jam: '硬币卡住了，请联系工作人员。',
+    change_short: '部分零钱无法找出。请向工作人员出示下面的退款单号。',
+    device_unavailable: '支付设备无响应，请联系工作人员。',
+  },
+  yen: (n) => `${n.toLocaleString('zh-CN')}日元`,
+  doneChange: (n) => `请取走找零 ${n.toLocaleString('zh-CN')}日元。`,
+  refundPaid: (n) => `已退还 ${n.toLocaleString('zh-CN')}日元，请从出币口取走。`,
+  refundOwed: (n, slip) => `${n.toLocaleString('zh-CN')}日元无法退还。请向工作人员出示退款单号 ${slip}，由店铺退还。`,
+  paymentCancelledHeading: '已取消支付',
+  paymentTimeoutHeading: '支付已超时',
+  paymentFaultHeading: '支付设备已无法使用',
+  paymentEndBody: '未打印任何内容。您的申请仍然有效，可以再次打印。',
+  paymentUnavailableHeading: '无法支付',
+  paymentUnavailableBody: '本机目前无法收取手续费。请联系工作人员。您的申请仍然有效。',
   certificateNames: {
     juminhyo: '住民票副本',
     juminhyo_kisai: '住民票记载事项证明书',
@@ -582,6 +689,32 @@ const ko: KioskStrings = {
   adminDisabled: '이 단말기에서는 종료가 설정되어 있지 않습니다.',
   adminClosing: '단말기를 종료하고 있습니다…',
   adminJournal: (n) => `결과 확인이 필요한 인쇄 작업이 ${n}건 있습니다. 지자체에 연락하여 정산을 요청하세요(작업 이름은 아래와 같습니다).`,
+  payHeading: '수수료를 지불해 주세요',
+  payBody: '동전 또는 1,000엔 지폐를 넣어 주세요. 거스름돈이 나옵니다.',
+  payDueLabel: '지불 금액',
+  payInsertedLabel: '투입 금액',
+  payRemainingLabel: '남은 금액',
+  payAccepts: '사용 가능: 10·50·100·500엔 동전, 1,000엔 지폐',
+  payChanging: '거스름돈을 내보내고 있습니다. 받침에서 가져가 주세요.',
+  payRefunding: '투입한 돈을 돌려드리고 있습니다. 받침에서 가져가 주세요.',
+  payPaid: '지불이 완료되었습니다. 인쇄를 시작합니다.',
+  payNotices: {
+    note_returned_no_change: '거스름돈이 부족하여 지폐를 돌려드렸습니다. 동전으로 지불해 주세요.',
+    money_returned: '사용할 수 없는 돈을 돌려드렸습니다. 받침을 확인해 주세요.',
+    coin_jam: '동전이 걸렸습니다. 직원을 불러 주세요.',
+    change_short: '거스름돈 일부를 내보내지 못했습니다. 아래 환불표 코드를 직원에게 보여 주세요.',
+    device_unavailable: '결제 장치가 응답하지 않습니다. 직원을 불러 주세요.',
+  },
+  yen: (n) => `${n.toLocaleString('ko-KR')}엔`,
+  doneChange: (n) => `거스름돈 ${n.toLocaleString('ko-KR')}엔을 가져가 주세요.`,
+  refundPaid: (n) => `${n.toLocaleString('ko-KR')}엔을 돌려드렸습니다. 받침에서 가져가 주세요.`,
+  refundOwed: (n, slip) => `${n.toLocaleString('ko-KR')}엔을 돌려드리지 못했습니다. 환불표 코드 ${slip}를 직원에게 보여 주시면 매장에서 돌려드립니다.`,
+  paymentCancelledHeading: '지불을 취소했습니다',
+  paymentTimeoutHeading: '지불 시간이 지났습니다',
+  paymentFaultHeading: '결제 장치를 사용할 수 없게 되었습니다',
+  paymentEndBody: '인쇄하지 않았습니다. 신청은 그대로 남아 있어 다시 인쇄할 수 있습니다.',
+  paymentUnavailableHeading: '지불할 수 없습니다',
+  paymentUnavailableBody: '이 단말기에서는 지금 수수료를 받을 수 없습니다. 직원을 불러 주세요. 신청은 그대로 남아 있습니다.',
   certificateNames: {
     juminhyo: '주민표 사본',
     juminhyo_kisai: '주민표 기재사항 증명서',
@@ -702,6 +835,32 @@ const vi: KioskStrings = {
   adminDisabled: 'Máy này không bật chức năng đóng.',
   adminClosing: 'Đang đóng máy…',
   adminJournal: (n) => `Có ${n} lệnh in cần kiểm tra kết quả. Hãy liên hệ chính quyền địa phương để quyết toán (tên lệnh in ở dưới).`,
+  payHeading: 'Vui lòng trả lệ phí',
+  payBody: 'Hãy cho tiền xu hoặc tờ 1.000 yên vào. Máy có trả tiền thừa.',
+  payDueLabel: 'Số tiền phải trả',
+  payInsertedLabel: 'Đã cho vào',
+  payRemainingLabel: 'Còn thiếu',
+  payAccepts: 'Nhận: xu 10, 50, 100, 500 yên, tờ 1.000 yên',
+  payChanging: 'Đang trả tiền thừa. Hãy lấy ở khay.',
+  payRefunding: 'Đang trả lại tiền bạn đã cho vào. Hãy lấy ở khay.',
+  payPaid: 'Đã thanh toán xong. Bắt đầu in.',
+  payNotices: {
+    note_returned_no_change: 'Máy không đủ tiền thừa nên đã trả lại tờ tiền. Hãy trả bằng tiền xu.',
+    money_returned: 'Tiền không dùng được đã được trả lại. Hãy xem khay.',
+    coin_jam: 'Đồng xu bị kẹt. Hãy gọi nhân viên.',
+    change_short: 'Không trả được một phần tiền thừa. Hãy đưa mã phiếu hoàn tiền bên dưới cho nhân viên.',
+    device_unavailable: 'Máy thu tiền không phản hồi. Hãy gọi nhân viên.',
+  },
+  yen: (n) => `${n.toLocaleString('vi-VN')} yên`,
+  doneChange: (n) => `Hãy lấy tiền thừa: ${n.toLocaleString('vi-VN')} yên.`,
+  refundPaid: (n) => `Đã trả lại ${n.toLocaleString('vi-VN')} yên. Hãy lấy ở khay.`,
+  refundOwed: (n, slip) => `Không trả lại được ${n.toLocaleString('vi-VN')} yên. Hãy đưa mã phiếu hoàn tiền ${slip} cho nhân viên; cửa hàng sẽ trả.`,
+  paymentCancelledHeading: 'Đã hủy thanh toán',
+  paymentTimeoutHeading: 'Đã hết thời gian thanh toán',
+  paymentFaultHeading: 'Máy thu tiền đã ngừng hoạt động',
+  paymentEndBody: 'Chưa in gì. Đơn của bạn vẫn còn; bạn có thể in lại.',
+  paymentUnavailableHeading: 'Không thể thanh toán',
+  paymentUnavailableBody: 'Máy này hiện không nhận lệ phí được. Hãy gọi nhân viên. Đơn của bạn vẫn còn.',
   certificateNames: {
     juminhyo: 'Bản sao phiếu cư trú',
     juminhyo_kisai: 'Giấy chứng nhận nội dung phiếu cư trú',
@@ -822,6 +981,32 @@ const pt: KioskStrings = {
   adminDisabled: 'O fechamento não está ativado neste terminal.',
   adminClosing: 'Fechando o terminal…',
   adminJournal: (n) => `${n} ${n === 1 ? 'impressão precisa' : 'impressões precisam'} ter o resultado verificado. Peça à prefeitura para regularizar (nomes abaixo).`,
+  payHeading: 'Pague a taxa',
+  payBody: 'Insira moedas ou uma nota de 1.000 ienes. O troco é devolvido.',
+  payDueLabel: 'Valor a pagar',
+  payInsertedLabel: 'Inserido',
+  payRemainingLabel: 'Falta pagar',
+  payAccepts: 'Aceita: moedas de 10, 50, 100 e 500 ienes, notas de 1.000 ienes',
+  payChanging: 'Devolvendo o troco. Retire-o da bandeja.',
+  payRefunding: 'Devolvendo o seu dinheiro. Retire-o da bandeja.',
+  payPaid: 'Pagamento concluído. A impressão começa agora.',
+  payNotices: {
+    note_returned_no_change: 'A nota foi devolvida: não há troco suficiente. Pague com moedas.',
+    money_returned: 'Dinheiro que não pode ser usado foi devolvido. Veja a bandeja.',
+    coin_jam: 'Uma moeda ficou presa. Chame um funcionário.',
+    change_short: 'Parte do troco não pôde ser devolvida. Mostre o código de reembolso abaixo a um funcionário.',
+    device_unavailable: 'A unidade de pagamento não responde. Chame um funcionário.',
+  },
+  yen: (n) => `¥${n.toLocaleString('pt-BR')}`,
+  doneChange: (n) => `Retire o seu troco: ¥${n.toLocaleString('pt-BR')}.`,
+  refundPaid: (n) => `¥${n.toLocaleString('pt-BR')} foram devolvidos. Retire da bandeja.`,
+  refundOwed: (n, slip) => `¥${n.toLocaleString('pt-BR')} não puderam ser devolvidos. Mostre o código de reembolso ${slip} a um funcionário; a loja fará o pagamento.`,
+  paymentCancelledHeading: 'Pagamento cancelado',
+  paymentTimeoutHeading: 'O tempo para pagar acabou',
+  paymentFaultHeading: 'A unidade de pagamento parou de funcionar',
+  paymentEndBody: 'Nada foi impresso. Sua solicitação continua válida; você pode imprimir de novo.',
+  paymentUnavailableHeading: 'Pagamento indisponível',
+  paymentUnavailableBody: 'Este terminal não pode receber a taxa agora. Chame um funcionário. Sua solicitação continua válida.',
   certificateNames: {
     juminhyo: 'Atestado de residência (cópia)',
     juminhyo_kisai: 'Certidão de dados do registro de residência',
@@ -942,6 +1127,32 @@ const es: KioskStrings = {
   adminDisabled: 'El cierre no está activado en este terminal.',
   adminClosing: 'Cerrando el terminal…',
   adminJournal: (n) => `${n} ${n === 1 ? 'impresión necesita' : 'impresiones necesitan'} comprobar su resultado. Pida al ayuntamiento que las regularice (nombres abajo).`,
+  payHeading: 'Pague la tasa',
+  payBody: 'Introduzca monedas o un billete de 1.000 yenes. Se devuelve el cambio.',
+  payDueLabel: 'Importe a pagar',
+  payInsertedLabel: 'Introducido',
+  payRemainingLabel: 'Falta',
+  payAccepts: 'Se aceptan: monedas de 10, 50, 100 y 500 yenes, billetes de 1.000 yenes',
+  payChanging: 'Devolviendo el cambio. Recójalo de la bandeja.',
+  payRefunding: 'Devolviendo su dinero. Recójalo de la bandeja.',
+  payPaid: 'Pago completado. Empieza la impresión.',
+  payNotices: {
+    note_returned_no_change: 'Se devolvió el billete: no hay cambio suficiente. Pague con monedas.',
+    money_returned: 'Se devolvió dinero que no se puede usar. Mire la bandeja.',
+    coin_jam: 'Una moneda se ha atascado. Llame a un empleado.',
+    change_short: 'No se pudo devolver parte del cambio. Muestre el código de reembolso de abajo a un empleado.',
+    device_unavailable: 'La unidad de pago no responde. Llame a un empleado.',
+  },
+  yen: (n) => `¥${n.toLocaleString('es-ES')}`,
+  doneChange: (n) => `Recoja su cambio: ¥${n.toLocaleString('es-ES')}.`,
+  refundPaid: (n) => `Se devolvieron ¥${n.toLocaleString('es-ES')}. Recójalos de la bandeja.`,
+  refundOwed: (n, slip) => `No se pudieron devolver ¥${n.toLocaleString('es-ES')}. Muestre el código de reembolso ${slip} a un empleado; la tienda se lo pagará.`,
+  paymentCancelledHeading: 'Pago cancelado',
+  paymentTimeoutHeading: 'Se agotó el tiempo para pagar',
+  paymentFaultHeading: 'La unidad de pago dejó de funcionar',
+  paymentEndBody: 'No se imprimió nada. Su solicitud sigue vigente; puede imprimirla de nuevo.',
+  paymentUnavailableHeading: 'Pago no disponible',
+  paymentUnavailableBody: 'Este terminal no puede cobrar la tasa ahora. Llame a un empleado. Su solicitud sigue vigente.',
   certificateNames: {
     juminhyo: 'Certificado de residencia (copia)',
     juminhyo_kisai: 'Certificado de datos del registro de residencia',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { refusalReasonSchema } from '../contract/errors.ts';
 import { createIssuanceResponseSchema, issuanceStatusSchema } from '../contract/http.ts';
+import { paymentReportSchema } from '../contract/payment.ts';
 import { channel } from './ipc-contract.ts';
 
 /** The printer's condition as the kiosk classifies it; everything but `ready` blocks printing. */
@@ -30,14 +31,48 @@ export const jobStatusSchema = z.object({
 });
 
 /** Where a kiosk session is; `recovering` waits for the previous job's fate before a new receipt. */
-export const kioskPhaseSchema = z.enum(['idle', 'recovering', 'checking_printer', 'claiming', 'awaiting_confirmation', 'fetching_document', 'printing', 'reporting', 'abandoning']);
+export const kioskPhaseSchema = z.enum(['idle', 'recovering', 'checking_printer', 'claiming', 'awaiting_confirmation', 'paying', 'fetching_document', 'printing', 'refunding', 'reporting', 'abandoning']);
+
+/** Something the resident should be told during a payment (the UI says it in their language). */
+export const paymentNoticeSchema = z.enum([
+  /** A ¥1,000 note was handed back: the kiosk could not give its change. */
+  'note_returned_no_change',
+  /** A note or coin was not recognised and came back. */
+  'money_returned',
+  /** The coin slot jammed: the payment stops and what was inserted is paid back. */
+  'coin_jam',
+  /** The change could not be paid in full: the rest is owed against a slip code. */
+  'change_short',
+  /** The payment device stopped answering. */
+  'device_unavailable',
+]);
+/** A payment notice. */
+export type PaymentNotice = z.infer<typeof paymentNoticeSchema>;
+
+/** A payment as the resident watches it, in yen. */
+export const paymentProgressSchema = z.object({
+  /** `inserting`: put money in; `paying_change`/`refunding`: coins are coming out; `paid`: done, the print follows. */
+  state: z.enum(['inserting', 'paying_change', 'refunding', 'paid']),
+  due: z.number().int().nonnegative(),
+  inserted: z.number().int().nonnegative(),
+  remaining: z.number().int().nonnegative(),
+  /** Change or refund paid out so far. */
+  paidOut: z.number().int().nonnegative(),
+  /** What the kiosk takes now (values in yen); empty once nothing more is taken. */
+  accepting: z.array(z.number().int().positive()),
+  notice: paymentNoticeSchema.optional(),
+  /** When the kiosk gives up waiting for money (ms since the epoch), while inserting. */
+  deadline: z.number().int().optional(),
+});
+/** A payment as the resident watches it. */
+export type PaymentProgressView = z.infer<typeof paymentProgressSchema>;
 
 /** How one receipt ended at the kiosk. */
 export const kioskOutcomeSchema = z.object({
   receiptNumber: z.string(),
   status: z.enum([
     'printed', 'declined', 'expired', 'print_failed', 'abandoned', 'refused', 'outcome_unknown', 'printed_unreported', 'receipt_malformed',
-    'receipt_not_found', 'issuance_in_progress', 'rate_limited', 'kiosk_unauthorized', 'printer_unavailable', 'server_unreachable', 'cancelled', 'error',
+    'receipt_not_found', 'issuance_in_progress', 'rate_limited', 'kiosk_unauthorized', 'printer_unavailable', 'payment_unavailable', 'server_unreachable', 'cancelled', 'error',
   ]),
   /** For `refused`: the refusal code (possibly one this build does not know by name). */
   reason: refusalReasonSchema.optional(),
@@ -47,6 +82,11 @@ export const kioskOutcomeSchema = z.object({
   printer: printerConditionSchema.optional(),
   retryAfterSeconds: z.number().optional(),
   receiptProblem: z.enum(['not_digits', 'too_short', 'too_long', 'check_digit']).optional(),
+  /** The money of the attempt, when the resident paid or put money in (refunds and slip code included). */
+  payment: paymentReportSchema.optional(),
+  /** Why a payment ended without the fee. */
+  paymentEnd: z.enum(['cancelled', 'timeout', 'fault']).optional(),
+  paymentNotice: paymentNoticeSchema.optional(),
 });
 /** How one receipt ended at the kiosk. */
 export type KioskOutcomeView = z.infer<typeof kioskOutcomeSchema>;
@@ -59,6 +99,7 @@ export const kioskProgressSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('printer'), status: printerStatusSchema }),
   z.object({ kind: z.literal('job'), job: jobStatusSchema, printer: printerStatusSchema }),
   z.object({ kind: z.literal('outcome'), outcome: kioskOutcomeSchema }),
+  z.object({ kind: z.literal('payment'), payment: paymentProgressSchema }),
 ]);
 /** Progress of a kiosk session. */
 export type KioskProgressView = z.infer<typeof kioskProgressSchema>;
@@ -69,6 +110,8 @@ export const kioskInfoSchema = z.object({
   location: z.string(),
   inactivityMs: z.number().int().positive(),
   decisionTimeoutMs: z.number().int().positive(),
+  /** `free`: the kiosk prints without taking money (a municipal building); `cash`: the fee is paid at the kiosk. */
+  payment: z.enum(['free', 'cash']),
 });
 
 /** What the kiosk UI needs to know about its appliance. */

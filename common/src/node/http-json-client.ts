@@ -107,7 +107,11 @@ function exchange(baseUrl: string, endpoint: ServerEndpoint, call: HttpCall): Pr
   const url = new URL(call.path, baseUrl);
   const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
   const headers: Record<string, string> = { accept: 'application/json, application/pdf' };
-  if (payload) headers['content-type'] = 'application/json';
+  if (payload) {
+    headers['content-type'] = 'application/json';
+    // Node sends a DELETE body neither chunked nor sized unless told its length.
+    headers['content-length'] = String(payload.length);
+  }
   if (call.bearer) headers['authorization'] = `Bearer ${call.bearer}`;
   const tls = url.protocol === 'https:';
   const send = tls ? httpsRequest : httpRequest;

@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { certificateFontFor } from '../documents/certificate-font.ts';
+import { loadFontBytes } from '../documents/font-source.ts';
+import { ServiceError } from '../services/service-error.ts';
+import { settlementCsv, settlementPdfs } from '../services/settlement-service.ts';
 import { createAdminContext } from '../context.ts';
 import { defaultServerConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -36,6 +40,29 @@ function lastCheckpoint(path: string): AuditCheckpoint {
   }
 }
 
+const DAY_MS = 86_400_000;
+
+/** The first instant of a period: a JST date (YYYY-MM-DD) from its midnight, or an ISO timestamp. */
+function periodStart(text: string, option: string): number {
+  const t = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00+09:00`) : Date.parse(text);
+  if (Number.isNaN(t)) throw new UsageError(`${option} must be a date (YYYY-MM-DD) or an ISO timestamp, not ${JSON.stringify(text)}`);
+  return t;
+}
+
+/** The end of a period (exclusive): a JST date includes its whole day; an ISO timestamp is the end itself. */
+function periodEnd(text: string): number {
+  return periodStart(text, '--to') + (/^\d{4}-\d{2}-\d{2}$/.test(text) ? DAY_MS : 0);
+}
+
+/** Writes a file the CLI produces; a failure is the admin's to fix (exit 1), not a crash. */
+function writeOutput(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data);
+  } catch (e) {
+    throw new AdminError(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 /** `admin`: the municipality's operations on its database (exit 1 on bad input). */
 export async function runAdmin(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(args, {
@@ -55,6 +82,10 @@ export async function runAdmin(args: string[]): Promise<number> {
     members: { type: 'string' },
     events: { type: 'string' },
     fuhyo: { type: 'string' },
+    kiosk: { type: 'string' },
+    csv: { type: 'string' },
+    pdf: { type: 'string' },
+    all: { type: 'boolean' },
   });
   const storage = storageFromOptions(values);
   const dataDir = storage.dataDir;
@@ -218,11 +249,43 @@ export async function runAdmin(args: string[]): Promise<number> {
         console.log(`issuance ${file} settled: ${r.status}`);
         return 0;
       }
+      case 'settlement report': {
+        need(2);
+        if (!values.from || !values.to) throw new UsageError('settlement report needs --from DATE and --to DATE (YYYY-MM-DD, Japan time, both days included)');
+        const report = await ctx.settlement.report(periodStart(values.from, '--from'), periodEnd(values.to), values.kiosk ?? null);
+        const csv = settlementCsv(report);
+        if (values.csv) writeOutput(values.csv, csv);
+        else process.stdout.write(csv);
+        if (values.pdf) {
+          mkdirSync(values.pdf, { recursive: true });
+          const font = await certificateFontFor(await loadFontBytes(config.fontPath));
+          const pdfs = await settlementPdfs(report, font);
+          pdfs.forEach(({ store, pdf }, i) => writeOutput(join(values.pdf!, `settlement-${values.from}-${values.to}-${i + 1}-${store.replace(/[\\/:*?"<>|\s]+/g, '_')}.pdf`), pdf));
+          console.error(`wrote ${pdfs.length} PDF(s) (one page per store) to ${values.pdf}`);
+        }
+        return 0;
+      }
+      case 'settlement refunds': {
+        need(2);
+        const rows = await ctx.settlement.refunds(!values.all);
+        if (rows.length === 0) console.log(values.all ? 'no refund was ever owed' : 'no refund is owed');
+        for (const r of rows) {
+          const settled = r.refundSettledAt !== null ? `settled ${new Date(r.refundSettledAt).toISOString()}${r.refundSettledNote ? ` (${r.refundSettledNote})` : ''}` : 'OPEN';
+          console.log(`${r.report.slipCode}\t¥${r.report.refundOwed}\t${r.kioskName} (${r.kioskId})\tissuance ${r.issuanceId}\t${new Date(r.recordedAt).toISOString()}\t${settled}`);
+        }
+        return 0;
+      }
+      case 'settlement settle-refund': {
+        need(3);
+        const r = await ctx.settlement.settleRefund(file!, values.note ?? null);
+        console.log(`refund ${file} of ¥${r.report.refundOwed} (issuance ${r.issuanceId}) marked settled`);
+        return 0;
+      }
       default:
         throw new UsageError(`unknown admin command "${[group, action, file, ...extra].filter(Boolean).join(' ')}"`);
     }
   } catch (e) {
-    if (e instanceof AdminError) {
+    if (e instanceof AdminError || e instanceof ServiceError) {
       console.error(`error: ${e.message}`);
       return 1;
     }

@@ -27,6 +27,9 @@ const USAGE = `usage:
   issuance-server admin STORE audit checkpoint
   issuance-server admin STORE issuances unsettled
   issuance-server admin STORE issuances settle ID printed|not-printed [--note TEXT]
+  issuance-server admin STORE settlement report --from YYYY-MM-DD --to YYYY-MM-DD [--kiosk ID] [--csv FILE] [--pdf DIR]
+  issuance-server admin STORE settlement refunds [--all]
+  issuance-server admin STORE settlement settle-refund SLIP-CODE [--note TEXT]
   issuance-server admin STORE backup --to FILE
   issuance-server admin STORE restore --from FILE
   issuance-server [serve|admin] --help

@@ -1,4 +1,4 @@
-import { createIssuanceRequestSchema, issuanceResultRequestSchema, issuanceStatusQuerySchema } from '@cert/common';
+import { createIssuanceRequestSchema, issuanceAbandonRequestSchema, issuanceResultRequestSchema, issuanceStatusQuerySchema } from '@cert/common';
 import { Router, type Request } from 'express';
 import type { IssuanceService } from '../services/issuance-service.ts';
 import { authenticateKiosk } from '../services/kiosk-auth.ts';
@@ -35,7 +35,10 @@ export function kioskRoutes(issuance: IssuanceService, kioskOf: (credential: str
     res.json({ status: await issuance.result(k, req.params.id, parseInput(issuanceResultRequestSchema, req.body)) });
   });
   r.delete('/api/v1/kiosk/issuances/:id', async (req, res) => {
-    res.json({ status: await issuance.abandon(await kiosk(req), req.params.id) });
+    const k = await kiosk(req);
+    // The body is optional (our addition): the money of a resident who gave up after paying in.
+    const body = parseInput(issuanceAbandonRequestSchema, req.body ?? {});
+    res.json({ status: await issuance.abandon(k, req.params.id, body.payment) });
   });
   return r;
 }

@@ -3,8 +3,10 @@ import {
   confirmationSignedText,
   parseReceiptNumber,
   type CreateIssuanceResponse,
+  paymentCollected,
   type IssuanceResultRequest,
   type IssuanceStatus,
+  type PaymentReport,
   type PrintConfirmationRequest,
   type RefusalCode,
 } from '@cert/common';
@@ -14,6 +16,7 @@ import type { ServerConfig } from '../config.ts';
 import type { AttemptRecord, StoredDocument } from '../store/application-store.ts';
 import type { AttemptChanged, ChangeFeed } from '../store/change-feed.ts';
 import type { Kiosk } from '../store/kiosk-store.ts';
+import type { PaymentOutcome } from '../store/payment-store.ts';
 import type { Store, Tx } from '../store/store.ts';
 import type { DeviceKey } from './device-keys.ts';
 import { verifyDeviceSignature } from './device-keys.ts';
@@ -275,12 +278,16 @@ export class IssuanceService {
     await this.prerenders.get(issuanceId);
   }
 
-  /** The kiosk reports how the print job ended (also late, for an outcome the server did not know). */
+  /**
+   * The kiosk reports how the print job ended (also late, for an outcome the server did not
+   * know), with the money of a paid attempt: recorded in the same transaction as the outcome,
+   * once however often the report is retried.
+   */
   async result(kiosk: Kiosk, id: string, req: IssuanceResultRequest): Promise<IssuanceStatus> {
     const to: IssuanceStatus = req.outcome === 'printed' ? 'printed' : 'print_failed';
     const from: IssuanceStatus[] = to === 'printed' ? ['delivered', 'outcome_unknown'] : ['approved', 'delivered', 'outcome_unknown'];
     const now = this.config.clock();
-    const status = await this.store.write(async (tx): Promise<IssuanceStatus> => {
+    const status = await this.settled(kiosk, id, req.outcome, req.payment, now, async (tx) => {
       const attempt = await this.own(tx, kiosk, id);
       if (attempt.status === to) return to;
       await this.lifecycle.moveAttempt(tx, id, from, to, `kiosk:${kiosk.id}`, now, { kioskSeen: true, ...(req.detail ? { detail: req.detail } : {}) });
@@ -290,16 +297,58 @@ export class IssuanceService {
     return status;
   }
 
-  /** The kiosk gives up (the resident walked away); the receipt stays printable. */
-  async abandon(kiosk: Kiosk, id: string): Promise<IssuanceStatus> {
+  /** The kiosk gives up (the resident walked away); the receipt stays printable. `payment`: money put in and paid back (or owed). */
+  async abandon(kiosk: Kiosk, id: string, payment?: PaymentReport): Promise<IssuanceStatus> {
     await this.current(kiosk, id);
     const now = this.config.clock();
-    return this.store.write(async (tx): Promise<IssuanceStatus> => {
+    return this.settled(kiosk, id, 'abandoned', payment, now, async (tx) => {
       const attempt = await this.own(tx, kiosk, id);
       if (attempt.status === 'abandoned') return 'abandoned';
       await this.lifecycle.moveAttempt(tx, id, OPEN_ISSUANCE_STATUSES, 'abandoned', `kiosk:${kiosk.id}`, now, { kioskSeen: true });
       return 'abandoned';
     });
+  }
+
+  /**
+   * Runs a status change and records its payment in the same transaction. An attempt that had
+   * already ended otherwise (expired while the kiosk was cut off) still gets its money recorded,
+   * in a transaction of its own, before the refusal goes back: the coins moved whatever the
+   * status says (a settlement report then shows the conflict: a fee without a printed issuance).
+   */
+  private async settled(kiosk: Kiosk, id: string, outcome: PaymentOutcome, payment: PaymentReport | undefined, now: number, change: (tx: Tx) => Promise<IssuanceStatus>): Promise<IssuanceStatus> {
+    try {
+      return await this.store.write(async (tx) => {
+        const status = await change(tx);
+        if (payment) await this.recordPayment(tx, kiosk, id, outcome, payment, now);
+        return status;
+      });
+    } catch (e) {
+      if (!(payment && e instanceof ServiceError && e.code === 'invalid_state')) throw e;
+      await this.store.write((tx) => this.recordPayment(tx, kiosk, id, outcome, payment, now));
+      throw e;
+    }
+  }
+
+  /** Checks a payment against the attempt and records it once (audited); a retried report finds it recorded and changes nothing. */
+  private async recordPayment(tx: Tx, kiosk: Kiosk, id: string, outcome: PaymentOutcome, p: PaymentReport, now: number): Promise<void> {
+    const attempt = await this.own(tx, kiosk, id);
+    const app = (await tx.applications.get(attempt.applicationId))!;
+    if (p.due !== app.fee) throw new ServiceError('invalid_request', `payment: due ¥${p.due} is not the fee of this application (¥${app.fee})`);
+    const collected = paymentCollected(p);
+    const expected = outcome === 'printed' ? p.due : 0;
+    if (collected !== expected) {
+      throw new ServiceError('invalid_request', `payment: a${outcome === 'printed' ? ' printed' : 'n unprinted'} attempt keeps ¥${expected}, but inserted − change − refunded − owed is ¥${collected}`);
+    }
+    if (!(await tx.payments.insert({ issuanceId: id, kioskId: kiosk.id, outcome, report: p, collected, recordedAt: now }))) return;
+    tx.audit(
+      {
+        actor: `kiosk:${kiosk.id}`,
+        event: 'payment.recorded',
+        subject: id,
+        details: { outcome, device: p.device, due: p.due, inserted: p.inserted, change: p.change, refunded: p.refunded, refundOwed: p.refundOwed, ...(p.slipCode ? { slipCode: p.slipCode } : {}) },
+      },
+      now,
+    );
   }
 
   /** Requests awaiting an answer from these devices, to (re)send on authentication. */

@@ -8,6 +8,7 @@ import type { ChangeFeed, ChangeRef, LifecycleChange } from './change-feed.ts';
 import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
 import { SerialQueue } from './db/serial-queue.ts';
 import { KioskStore } from './kiosk-store.ts';
+import { PaymentStore } from './payment-store.ts';
 import { RateLimitStore } from './rate-limit-store.ts';
 import { RecordStore } from './record-store.ts';
 import { ApiClientStore } from './api-client-store.ts';
@@ -27,6 +28,7 @@ export class Tx {
   readonly trust: TrustStore;
   readonly sessions: SessionStore;
   readonly kiosks: KioskStore;
+  readonly payments: PaymentStore;
   readonly limits: RateLimitStore;
   readonly keys: ServerKeyStore;
   readonly records: RecordStore;
@@ -47,6 +49,7 @@ export class Tx {
     this.trust = new TrustStore(sql);
     this.sessions = new SessionStore(sql);
     this.kiosks = new KioskStore(sql);
+    this.payments = new PaymentStore(sql);
     this.limits = new RateLimitStore(sql);
     this.keys = new ServerKeyStore(sql);
     this.records = new RecordStore(sql);

@@ -5,6 +5,7 @@ import {
   type CreateIssuanceResponse,
   type IssuanceStatus,
   type IssuanceStatusResponse,
+  type PaymentReport,
 } from '@cert/common';
 import { callJson, httpCall, NetworkError, type ServerEndpoint } from '@cert/common/node';
 
@@ -42,16 +43,17 @@ export class KioskApi {
     return r.body;
   }
 
-  /** Reports how the print job ended. */
-  async result(issuanceId: string, outcome: 'printed' | 'failed', detail?: string): Promise<IssuanceStatus> {
-    const body = detail === undefined ? { outcome } : { outcome, detail: detail.slice(0, 500) };
+  /** Reports how the print job ended, with the money of a paid attempt (the server records it once, however often this is retried). */
+  async result(issuanceId: string, outcome: 'printed' | 'failed', detail?: string, payment?: PaymentReport): Promise<IssuanceStatus> {
+    const body = { outcome, ...(detail !== undefined ? { detail: detail.slice(0, 500) } : {}), ...(payment ? { payment } : {}) };
     // A repeated report of the same outcome is answered as the first: safe to send again to another node.
     const call = { method: 'POST', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}/result`, body, bearer: this.credential, idempotent: true } as const;
     return (await callJson(this.endpoint, call, issuanceStatusOnlySchema)).status;
   }
 
-  /** Gives the issuance up; the receipt stays printable elsewhere. */
-  async abandon(issuanceId: string): Promise<IssuanceStatus> {
-    return (await callJson(this.endpoint, { method: 'DELETE', path: `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}`, bearer: this.credential }, issuanceStatusOnlySchema)).status;
+  /** Gives the issuance up; the receipt stays printable elsewhere. `payment`: the money put in before the resident gave up (paid back, or owed). */
+  async abandon(issuanceId: string, payment?: PaymentReport): Promise<IssuanceStatus> {
+    const path = `/api/v1/kiosk/issuances/${encodeURIComponent(issuanceId)}`;
+    return (await callJson(this.endpoint, { method: 'DELETE', path, bearer: this.credential, ...(payment ? { body: { payment } } : {}) }, issuanceStatusOnlySchema)).status;
   }
 }

@@ -6,13 +6,28 @@
 // written to disk, and the buffer is zeroed as soon as the job has ended, however it ended.
 // What the kiosk is about to do with it is journaled before each step (print-journal.ts), so
 // that its fate can be found out after a crash (print-reconciler.ts).
+//
+// With a payment device (issue 11) the resident pays after approving and before the document is
+// fetched: every credit is journaled before it counts, change is paid out, and a print that
+// fails after payment is paid back (or recorded as owed, with a slip code). The money goes to
+// the server with the result, or with the abandon when the resident gave up.
 import { abortableSleep } from './abortable-sleep.ts';
-import { FINAL_ISSUANCE_STATUSES, parseReceiptNumber, type CreateIssuanceResponse, type IssuanceStatus, type ReceiptCheck } from '@cert/common';
+import {
+  FINAL_ISSUANCE_STATUSES,
+  parseReceiptNumber,
+  type CreateIssuanceResponse,
+  type IssuanceStatus,
+  type PaymentNotice,
+  type PaymentProgressView,
+  type PaymentReport,
+  type ReceiptCheck,
+} from '@cert/common';
 import { ContractError, NetworkError } from '@cert/common/node';
 import { EventEmitter } from 'node:events';
 import type { KioskApi } from './kiosk-api.ts';
 import { PrinterError, type JobStatus, type KioskPrinter, type PrinterCondition, type PrinterStatus, type PrintJobLookup } from './ipp-printer.ts';
-import { advance, firstEntry, MemoryJournalStore, type JournalEntry } from './print-journal.ts';
+import type { Collected, PaymentPort } from './payment-port.ts';
+import { advance, firstEntry, heldYen, insertedYen, MemoryJournalStore, paymentReport, withPayment, type JournalEntry } from './print-journal.ts';
 import { PrintReconciler, type Verdict } from './print-reconciler.ts';
 
 /** Where the session is; `idle` between residents. */
@@ -22,8 +37,10 @@ export type KioskPhase =
   | 'checking_printer'
   | 'claiming'
   | 'awaiting_confirmation'
+  | 'paying'
   | 'fetching_document'
   | 'printing'
+  | 'refunding'
   | 'reporting'
   | 'abandoning';
 
@@ -48,6 +65,7 @@ export type KioskOutcomeStatus =
   | 'rate_limited'
   | 'kiosk_unauthorized'
   | 'printer_unavailable'
+  | 'payment_unavailable'
   | 'server_unreachable'
   | 'cancelled'
   | 'error';
@@ -70,6 +88,12 @@ export interface KioskOutcome {
   retryAfterSeconds?: number;
   /** For `receipt_malformed` found locally: what is wrong with the input. */
   receiptProblem?: Extract<ReceiptCheck, { ok: false }>['reason'];
+  /** The money of the attempt, when the resident put any in. */
+  payment?: PaymentReport;
+  /** Why a payment ended without the fee: the resident cancelled, it timed out, or the device failed. */
+  paymentEnd?: 'cancelled' | 'timeout' | 'fault';
+  /** What the payment device had to say (a jam, change that could not be paid). */
+  paymentNotice?: PaymentNotice;
 }
 
 /** Progress events for the UI, in the order they happen. */
@@ -79,7 +103,8 @@ export type KioskProgress =
   | { kind: 'issuance-status'; issuanceId: string; status: IssuanceStatus }
   | { kind: 'printer'; status: PrinterStatus }
   | { kind: 'job'; job: JobStatus; printer: PrinterStatus }
-  | { kind: 'outcome'; outcome: KioskOutcome };
+  | { kind: 'outcome'; outcome: KioskOutcome }
+  | { kind: 'payment'; payment: PaymentProgressView };
 
 /** The kiosk API as the session uses it (KioskApi, or a wrapper in tests). */
 export type KioskServer = Pick<KioskApi, 'start' | 'issuance' | 'document' | 'result' | 'abandon'>;
@@ -107,6 +132,10 @@ export interface KioskSessionOptions {
    * which survives nothing; the printer must then be able to look jobs up (IppPrinter can).
    */
   journal?: PrintReconciler;
+  /** The payment device; without it the kiosk prints for free (a municipal building). */
+  payment?: PaymentPort;
+  /** How long the payment screen waits for the next coin or note before paying everything back (default 120 s). */
+  paymentIdleTimeoutMs?: number;
 }
 
 const RECEIPT_PROBLEMS: Record<Extract<ReceiptCheck, { ok: false }>['reason'], string> = {
@@ -125,7 +154,7 @@ const START_ERRORS: Partial<Record<string, KioskOutcomeStatus>> = {
   kiosk_unauthorized: 'kiosk_unauthorized',
 };
 
-const DEFAULTS: Required<Omit<KioskSessionOptions, 'journal' | 'recoveryWaitMs'>> = {
+const DEFAULTS: Required<Omit<KioskSessionOptions, 'journal' | 'recoveryWaitMs' | 'payment'>> = {
   decisionTimeoutMs: 150_000,
   printTimeoutMs: 120_000,
   longPollMs: 25_000,
@@ -133,6 +162,7 @@ const DEFAULTS: Required<Omit<KioskSessionOptions, 'journal' | 'recoveryWaitMs'>
   jobPollIntervalMs: 250,
   serverAttempts: 4,
   retryDelayMs: 500,
+  paymentIdleTimeoutMs: 120_000,
 };
 
 // A 403 from the kiosk API is the municipality's rules refusing the certificate: its code is the
@@ -145,6 +175,9 @@ const transient = (e: unknown): boolean => e instanceof NetworkError || (e insta
 // name, possibly of another household member): the kiosk's outcome, logs and headless lines
 // carry the code only.
 const refusedOutcome = (e: ContractError) => ({ status: 'refused' as const, reason: e.code, error: `the municipality's rules do not allow this certificate now (${e.code})` });
+
+// The money of an entry as the outcome carries it (only when any was inserted).
+const moneyOf = (entry: JournalEntry): Pick<KioskOutcome, 'payment'> => (entry.payment && insertedYen(entry.payment) > 0 ? { payment: paymentReport(entry.payment) } : {});
 
 const isJobLookup = (p: KioskPrinter): p is KioskPrinter & PrintJobLookup => 'job' in p && 'jobsNamed' in p && 'waitForJob' in p;
 
@@ -174,8 +207,9 @@ type Decision =
  * {@link cancel}. Emits `progress` events ({@link KioskProgress}).
  */
 export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
-  private readonly opts: Required<Omit<KioskSessionOptions, 'journal'>>;
+  private readonly opts: Required<Omit<KioskSessionOptions, 'journal' | 'payment'>>;
   private readonly journal: PrintReconciler;
+  private readonly payment: PaymentPort | null;
   private running: AbortController | null = null;
   private currentPhase: KioskPhase = 'idle';
 
@@ -185,12 +219,15 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     options: KioskSessionOptions = {},
   ) {
     super();
-    const { journal, ...limits } = options;
+    const { journal, payment, ...limits } = options;
+    this.payment = payment ?? null;
     this.opts = { ...DEFAULTS, recoveryWaitMs: limits.printTimeoutMs ?? DEFAULTS.printTimeoutMs, ...limits };
     // The server never waits longer than 30 s per poll.
     this.opts.longPollMs = Math.max(1, Math.min(this.opts.longPollMs, 30_000));
     if (journal) this.journal = journal;
-    else if (isJobLookup(printer)) this.journal = new PrintReconciler(new MemoryJournalStore(), server, printer, { retryDelayMs: this.opts.retryDelayMs, pollIntervalMs: this.opts.jobPollIntervalMs });
+    else if (isJobLookup(printer)) {
+      this.journal = new PrintReconciler(new MemoryJournalStore(), server, printer, { retryDelayMs: this.opts.retryDelayMs, pollIntervalMs: this.opts.jobPollIntervalMs, ...(payment ? { payment } : {}) });
+    }
     else throw new TypeError('a session needs a print journal, or a printer that can look its jobs up');
   }
 
@@ -269,6 +306,9 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     this.setPhase('checking_printer', receiptNumber);
     const before = await this.printerStatus();
     if (!before.ready) return { ...base, status: 'printer_unavailable', error: before.message, printer: before.condition };
+    // The same for the payment device: a receipt claimed at a kiosk that cannot take the fee would bother the applicant for nothing.
+    const cashProblem = this.payment ? await this.payment.check().catch((e: unknown) => (e as Error).message) : null;
+    if (cashProblem) return { ...base, status: 'payment_unavailable', error: cashProblem };
     if (signal.aborted) return { ...base, status: 'cancelled', error: 'cancelled at the kiosk' };
 
     // 4. Claim.
@@ -302,13 +342,68 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     if (!ready.ready) return this.reportFailed(claimed, `printer not ready: ${ready.message}`, ready.condition);
     if (signal.aborted) return this.abandon(claimed, 'cancelled at the kiosk');
 
-    // 7. Document, job and report, journaled; the journal's loop keeps away while we work.
+    // 7. Payment, document, job and report, journaled; the journal's loop keeps away while we work.
     this.journal.claim(issuanceId);
     try {
-      return await this.printJournaled(claimed, firstEntry(issuanceId, receiptNumber), signal);
+      let first = firstEntry(issuanceId, receiptNumber);
+      if (this.payment && claim.fee > 0) {
+        const paid = await this.pay(claimed, firstEntry(issuanceId, receiptNumber, { device: this.payment.device, due: claim.fee }), signal);
+        if ('outcome' in paid) return paid.outcome;
+        first = advance(paid.entry, { phase: 'fetching' });
+      }
+      return await this.printJournaled(claimed, first, signal);
     } finally {
       this.journal.release(issuanceId);
     }
+  }
+
+  private emitPayment(entry: JournalEntry, state: PaymentProgressView['state'], notice?: PaymentNotice): void {
+    const p = entry.payment!;
+    const inserted = insertedYen(p);
+    this.emitProgress({ kind: 'payment', payment: { state, due: p.due, inserted, remaining: Math.max(0, p.due - inserted), paidOut: p.change + p.refunded, accepting: [], ...(notice ? { notice } : {}) } });
+  }
+
+  /** Takes the fee: resolves with the entry (fee covered, change paid) or the outcome of a payment that ended without it (everything paid back or owed, the attempt abandoned). */
+  private async pay(claimed: Claimed, first: JournalEntry, signal: AbortSignal): Promise<{ entry: JournalEntry } | { outcome: KioskOutcome }> {
+    const port = this.payment!;
+    this.setPhase('paying', claimed.receiptNumber, claimed.issuanceId);
+    if (!this.journal.record(first)) return { outcome: await this.abandon(claimed, 'the kiosk cannot write its journal, so it takes no money') };
+    let entry = first;
+    let collected: Collected;
+    try {
+      collected = await port.collect(first.payment!.due, 0, {
+        signal,
+        idleTimeoutMs: this.opts.paymentIdleTimeoutMs,
+        onCredit: (c) => {
+          const next = withPayment(entry, { ...entry.payment!, credits: [...entry.payment!.credits, c] });
+          if (!this.journal.record(next)) return false;
+          entry = next;
+          return true;
+        },
+        onProgress: (payment) => this.emitProgress({ kind: 'payment', payment }),
+      });
+    } catch (e) {
+      collected = { kind: 'fault', notice: 'device_unavailable', detail: (e as Error).message };
+    }
+    if (collected.kind === 'paid') {
+      const change = insertedYen(entry.payment!) - entry.payment!.due;
+      if (change > 0) {
+        this.emitPayment(entry, 'paying_change');
+        entry = await this.journal.payOut(entry, 'change', change);
+      }
+      const short = entry.payment!.owed > 0;
+      this.emitPayment(entry, 'paid', short ? 'change_short' : undefined);
+      return { entry };
+    }
+    // Not paid: everything goes back, and the attempt is given up (the receipt stays printable).
+    const why = collected.kind === 'cancelled' ? 'cancelled at the kiosk during payment' : collected.kind === 'timeout' ? `no money inserted for ${Math.round(this.opts.paymentIdleTimeoutMs / 1000)} s` : `the payment device failed: ${collected.detail ?? collected.notice ?? 'unknown'}`;
+    if (heldYen(entry.payment!) > 0) {
+      this.setPhase('refunding', claimed.receiptNumber, claimed.issuanceId);
+      this.emitPayment(entry, 'refunding', collected.notice);
+      entry = await this.journal.refundHeld(entry);
+    }
+    const outcome = await this.abandon(claimed, why, undefined, entry);
+    return { outcome: { ...outcome, paymentEnd: collected.kind, ...(collected.notice ? { paymentNotice: collected.notice } : {}) } };
   }
 
   /** Fetch → print → report, each step journaled first. The buffer lives only inside this method. */
@@ -326,14 +421,15 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
       } catch (e) {
         // Nothing was handed out: the server ended the attempt itself (refused at delivery, or timed out).
         if (isRefusal(e)) {
-          this.journal.forget(issuanceId);
-          return { ...claimed, ...refusedOutcome(e) };
+          const money = await this.settleUnprinted(entry, refusedOutcome(e).error);
+          return { ...claimed, ...refusedOutcome(e), ...money };
         }
         if (e instanceof ContractError && e.code === 'invalid_state') {
-          this.journal.forget(issuanceId);
-          return { ...claimed, status: await this.currentStatus(issuanceId, 'error'), error: e.message };
+          const money = await this.settleUnprinted(entry, e.message);
+          return { ...claimed, status: await this.currentStatus(issuanceId, 'error'), error: e.message, ...money };
         }
-        return this.abandon(claimed, `could not fetch the certificate: ${(e as Error).message}`, e);
+        const refunded = await this.refundIfPaid(entry);
+        return this.abandon(claimed, `could not fetch the certificate: ${(e as Error).message}`, e, refunded);
       }
       entry = advance(entry, { phase: 'submitting' });
       if (signal.aborted) {
@@ -382,20 +478,26 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
   }
 
   /** Journals the verdict and tells the server; the outcome says what the resident and the clerk should know. */
-  private async conclude(claimed: Claimed, entry: JournalEntry, verdict: Verdict, failure: PrintFailure | null): Promise<KioskOutcome> {
+  private async conclude(claimed: Claimed, concluded: JournalEntry, verdict: Verdict, failure: PrintFailure | null): Promise<KioskOutcome> {
+    let entry = concluded;
     const jobId = ('jobId' in verdict ? verdict.jobId : undefined) ?? entry.jobId;
-    const withJob = { ...claimed, ...(jobId !== undefined ? { jobId } : {}) };
+    const withJob = { ...claimed, ...(jobId !== undefined ? { jobId } : {}), ...moneyOf(entry) };
     if (verdict.kind === 'unknown' || verdict.kind === 'pending') {
       if (verdict.kind === 'unknown') this.journal.record(advance(entry, { phase: 'needs_staff', detail: verdict.detail }));
       // The server keeps the attempt delivered (then outcome_unknown): the receipt cannot print again by mistake.
+      // The money stays with the entry: nothing is paid back while the paper may exist.
       return { ...withJob, status: 'outcome_unknown', error: `${failure ? `${failure.error.message}; ` : ''}${verdict.detail}` };
+    }
+    if (verdict.kind === 'failed') {
+      entry = await this.refundIfPaid(entry);
+      Object.assign(withJob, moneyOf(entry));
     }
     const reporting = advance(entry, { phase: 'reporting', outcome: verdict.kind, detail: verdict.detail, ...(jobId !== undefined ? { jobId } : {}) });
     // Should this write fail, the entry before it still leads the journal to the same outcome.
     this.journal.record(reporting);
     this.setPhase('reporting', claimed.receiptNumber, claimed.issuanceId);
     if (verdict.kind === 'failed' && failure?.error instanceof PrinterError && failure.error.code === 'job_cancelled') {
-      return this.abandon(withJob, jobId !== undefined ? 'cancelled at the kiosk while printing (job canceled)' : 'cancelled at the kiosk');
+      return this.abandon(withJob, jobId !== undefined ? 'cancelled at the kiosk while printing (job canceled)' : 'cancelled at the kiosk', undefined, entry);
     }
     const printer = verdict.kind === 'failed' && failure?.printer && failure.printer !== 'ready' ? { printer: failure.printer } : {};
     const told = await this.journal.report(reporting, this.opts.serverAttempts);
@@ -487,24 +589,48 @@ export class KioskSession extends EventEmitter<{ progress: [KioskProgress] }> {
     }
   }
 
-  /** Gives the attempt up on the server; its journal entry (if any) goes once the server has it ended. */
-  private async abandon(claimed: Claimed & { jobId?: number }, why: string, cause?: unknown): Promise<KioskOutcome> {
+  /** A paid entry that will not print: the money goes back (refunding phase shown to the resident). */
+  private async refundIfPaid(entry: JournalEntry): Promise<JournalEntry> {
+    if (!entry.payment || heldYen(entry.payment) === 0) return entry;
+    this.setPhase('refunding', entry.receiptNumber, entry.issuanceId);
+    this.emitPayment(entry, 'refunding');
+    return this.journal.refundHeld(entry);
+  }
+
+  /** The server ended the attempt itself before anything printed: pay back and report the money (recorded even on an ended attempt). */
+  private async settleUnprinted(entry: JournalEntry, detail: string): Promise<Pick<KioskOutcome, 'payment'>> {
+    if (!entry.payment) {
+      this.journal.forget(entry.issuanceId);
+      return {};
+    }
+    const refunded = await this.refundIfPaid(entry);
+    const reporting = advance(refunded, { phase: 'reporting', outcome: 'failed', detail });
+    if (this.journal.record(reporting)) await this.journal.report(reporting, this.opts.serverAttempts);
+    return moneyOf(refunded);
+  }
+
+  /** Gives the attempt up on the server, with the money of `entry` (all paid back or owed); its journal entry (if any) goes once the server has it ended. */
+  private async abandon(claimed: Claimed & { jobId?: number }, why: string, cause?: unknown, entry?: JournalEntry): Promise<KioskOutcome> {
     this.setPhase('abandoning', claimed.receiptNumber, claimed.issuanceId);
+    const money = entry ? moneyOf(entry) : {};
+    const report = money.payment;
     try {
-      const status = await this.withRetries(() => this.server.abandon(claimed.issuanceId));
+      const status = await this.withRetries(() => this.server.abandon(claimed.issuanceId, report));
       this.journal.forget(claimed.issuanceId);
       this.emitProgress({ kind: 'issuance-status', issuanceId: claimed.issuanceId, status });
-      return { ...claimed, status: status as KioskOutcomeStatus, error: why };
+      return { ...claimed, status: status as KioskOutcomeStatus, error: why, ...money };
     } catch (e) {
       // The attempt ended on the server first (declined, expired…): report what it became.
       if (e instanceof ContractError && e.code === 'invalid_state') {
         const status = await this.currentStatus(claimed.issuanceId, 'error');
         // An attempt still open (delivered, outcome_unknown) keeps its entry: the journal reports it.
-        if (FINAL_ISSUANCE_STATUSES.includes(status as IssuanceStatus)) this.journal.forget(claimed.issuanceId);
-        return { ...claimed, status, error: why };
+        if (FINAL_ISSUANCE_STATUSES.includes(status as IssuanceStatus) && !report) this.journal.forget(claimed.issuanceId);
+        // Money the server has not recorded stays in the journal, which reports it as a failed attempt.
+        else if (entry?.payment) this.journal.wake();
+        return { ...claimed, status, error: why, ...money };
       }
       const unreachable = e instanceof NetworkError || cause instanceof NetworkError;
-      return { ...claimed, status: unreachable ? 'server_unreachable' : 'error', error: `${why}; abandoning failed: ${(e as Error).message}` };
+      return { ...claimed, status: unreachable ? 'server_unreachable' : 'error', error: `${why}; abandoning failed: ${(e as Error).message}`, ...money };
     }
   }
 }

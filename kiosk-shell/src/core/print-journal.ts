@@ -3,6 +3,8 @@
 // out afterwards what really happened instead of guessing. It holds ids and the job's name only:
 // never the document, never anything about the resident.
 //
+//   paying       written before the kiosk takes money (issue 11); every credit and payout is
+//                written into the entry's `payment` before the kiosk acts on it
 //   fetching     written before the document is fetched: no Print-Job has been sent
 //   submitting   written before Print-Job, with the job-name the printer will know the job by
 //   printing     the printer accepted the job and named its id
@@ -10,12 +12,33 @@
 //   needs_staff  the printer no longer knows the job: nothing is reported, staff settle it
 //
 // The entry is removed once the server has acknowledged the outcome (or staff settled it).
-import { randomBytes } from 'node:crypto';
+import { countPieces, slipCodeSchema, type PaymentReport } from '@cert/common';
+import { randomBytes, randomInt } from 'node:crypto';
 import { z } from 'zod';
 
 const stamp = z.string().datetime({ offset: true });
 // Ids become file names in the state directory: no separators, nothing that walks out of it.
 const fileSafeId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be a plain id (letters, digits, - and _)');
+
+const yen = z.number().int().nonnegative();
+
+/** The money of an entry: every credit (with the device's event number) and every payout, in yen. */
+export const journalPaymentSchema = z.strictObject({
+  device: z.string().min(1).max(40),
+  due: yen,
+  credits: z.array(z.strictObject({ yen: z.number().int().positive(), source: z.string().max(20), counter: z.number().int().nonnegative() })),
+  /** Pieces paid out (change and refunds). */
+  payouts: z.array(z.number().int().positive()),
+  change: yen,
+  refunded: yen,
+  /** Change or refund the kiosk could not pay: the store pays it against `slipCode`. */
+  owed: yen,
+  slipCode: slipCodeSchema.optional(),
+  /** A payout under way. Should the kiosk die before it is recorded, this much is owed (never paid twice). */
+  dispensing: z.strictObject({ purpose: z.enum(['change', 'refund']), yen: z.number().int().positive() }).optional(),
+});
+/** The money of a journal entry. */
+export type JournalPayment = z.infer<typeof journalPaymentSchema>;
 
 const common = {
   /** Format version of the entry. */
@@ -27,10 +50,12 @@ const common = {
   jobId: z.number().int().positive().optional(),
   createdAt: stamp,
   updatedAt: stamp,
+  payment: journalPaymentSchema.optional(),
 };
 
 /** One journal entry as written to disk (validated when read back: it crosses process lifetimes). */
 export const journalEntrySchema = z.discriminatedUnion('phase', [
+  z.strictObject({ ...common, phase: z.literal('paying') }),
   z.strictObject({ ...common, phase: z.literal('fetching') }),
   z.strictObject({ ...common, phase: z.literal('submitting') }),
   z.strictObject({ ...common, phase: z.literal('printing'), jobId: z.number().int().positive() }),
@@ -80,14 +105,55 @@ export function newJobName(issuanceId: string): string {
   return `certificate-${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-/** The first entry of a print: before the document is fetched. */
-export function firstEntry(issuanceId: string, receiptNumber: string): JournalEntry {
+/** The first entry of a print: before the document is fetched, or (with `payment`: device and fee) before money is taken. */
+export function firstEntry(issuanceId: string, receiptNumber: string, payment?: { device: string; due: number }): JournalEntry {
   const now = new Date().toISOString();
-  return journalEntrySchema.parse({ v: 1, issuanceId, receiptNumber, jobName: newJobName(issuanceId), phase: 'fetching', createdAt: now, updatedAt: now });
+  const money = payment ? { phase: 'paying', payment: { ...payment, credits: [], payouts: [], change: 0, refunded: 0, owed: 0 } } : { phase: 'fetching' };
+  return journalEntrySchema.parse({ v: 1, issuanceId, receiptNumber, jobName: newJobName(issuanceId), ...money, createdAt: now, updatedAt: now });
+}
+
+/** The entry with its payment replaced, stamped now. */
+export function withPayment<E extends JournalEntry>(entry: E, payment: JournalPayment): E {
+  return journalEntrySchema.parse({ ...entry, payment, updatedAt: new Date().toISOString() }) as E;
+}
+
+/** Yen inserted. */
+export function insertedYen(p: JournalPayment): number {
+  return p.credits.reduce((sum, c) => sum + c.yen, 0);
+}
+
+/** Yen the kiosk holds for this entry: inserted, less what was paid out or is owed. */
+export function heldYen(p: JournalPayment): number {
+  return insertedYen(p) - p.change - p.refunded - p.owed - (p.dispensing?.yen ?? 0);
+}
+
+// Crockford-like: no I, O (they read as 1, 0).
+const SLIP_ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+
+/** A new refund slip code, `R-XXXX-XXXX`. */
+export function newSlipCode(): string {
+  const part = () => Array.from({ length: 4 }, () => SLIP_ALPHABET[randomInt(SLIP_ALPHABET.length)]).join('');
+  return `R-${part()}-${part()}`;
+}
+
+/** The payment as the server's contract reports it. */
+export function paymentReport(p: JournalPayment): PaymentReport {
+  return {
+    device: p.device,
+    due: p.due,
+    inserted: insertedYen(p),
+    change: p.change,
+    refunded: p.refunded,
+    refundOwed: p.owed,
+    ...(p.slipCode ? { slipCode: p.slipCode } : {}),
+    credits: countPieces(p.credits.map((c) => c.yen)),
+    payouts: countPieces(p.payouts),
+  };
 }
 
 /** What moving an entry to another phase adds. */
 export type JournalStep =
+  | { phase: 'fetching' }
   | { phase: 'submitting' }
   | { phase: 'printing'; jobId: number }
   | { phase: 'reporting'; outcome: 'printed' | 'failed'; detail: string; jobId?: number }
@@ -95,9 +161,9 @@ export type JournalStep =
 
 /** The entry moved to its next phase, stamped now (the fields of the phase it leaves are dropped). */
 export function advance<S extends JournalStep>(entry: JournalEntry, step: S): Extract<JournalEntry, { phase: S['phase'] }> {
-  const { v, issuanceId, receiptNumber, jobName, jobId, createdAt } = entry;
+  const { v, issuanceId, receiptNumber, jobName, jobId, createdAt, payment } = entry;
   const given = Object.fromEntries(Object.entries(step).filter(([, x]) => x !== undefined));
   if (typeof given['detail'] === 'string') given['detail'] = given['detail'].slice(0, 500);
-  const next = { v, issuanceId, receiptNumber, jobName, createdAt, ...(jobId !== undefined ? { jobId } : {}), ...given, updatedAt: new Date().toISOString() };
+  const next = { v, issuanceId, receiptNumber, jobName, createdAt, ...(jobId !== undefined ? { jobId } : {}), ...(payment ? { payment } : {}), ...given, updatedAt: new Date().toISOString() };
   return journalEntrySchema.parse(next) as Extract<JournalEntry, { phase: S['phase'] }>;
 }

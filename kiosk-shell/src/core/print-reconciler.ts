@@ -3,6 +3,7 @@
 // and tells the server, retrying with back-off until the server acknowledges. The rules:
 //
 //   journal phase          printer's answer                      reported
+//   paying                 (not asked: nothing was fetched)      failed (money held is paid back first)
 //   fetching               (not asked: no Print-Job was sent)    failed
 //   submitting / printing  job completed                         printed
 //   submitting / printing  job aborted or canceled               failed
@@ -14,6 +15,12 @@
 //   needs_staff            (not asked)                           nothing; the entry goes once the server shows the
 //                                                                attempt settled (staff: `issuances settle`)
 //
+// Money (issue 11): an entry's `payment` goes with its report. Before a `failed` report, whatever
+// the kiosk holds is paid back through the payment device (what it cannot pay becomes a refund
+// owed, with a slip code); a payout the kiosk died in the middle of counts as owed, so that no
+// yen is ever paid twice. Credits the cash unit took while the kiosk was down join the entry
+// that was taking money.
+//
 // "Not printed" is only ever claimed with evidence: the printer saying so, or the journal
 // showing that no job was sent. While an entry is unjudged the printer may still be working on
 // it, so the kiosk takes no new receipt (see {@link PrintReconciler.whenPrinterFree}).
@@ -23,7 +30,8 @@ import { EventEmitter } from 'node:events';
 import { abortableSleep } from './abortable-sleep.ts';
 import { PrinterError, TERMINAL_JOB_STATES, type JobStatus, type PrintJobLookup } from './ipp-printer.ts';
 import type { KioskApi } from './kiosk-api.ts';
-import { advance, UNJUDGED_PHASES, type JournalEntry, type JournalStep, type JournalStore, type ReportingEntry } from './print-journal.ts';
+import type { PaymentPort } from './payment-port.ts';
+import { advance, heldYen, newSlipCode, paymentReport, UNJUDGED_PHASES, withPayment, type JournalEntry, type JournalStep, type JournalStore, type ReportingEntry } from './print-journal.ts';
 
 /** The server calls the reconciler makes. */
 export type ReconcileServer = Pick<KioskApi, 'result' | 'issuance'>;
@@ -55,6 +63,7 @@ export type ReconcileEvent =
   | { kind: 'settled'; entry: JournalEntry; status: IssuanceStatus }
   | { kind: 'waiting'; entry: JournalEntry; why: string; retryInMs: number }
   | { kind: 'watching'; entry: JournalEntry; jobId: number }
+  | { kind: 'paid-back'; entry: JournalEntry; purpose: 'change' | 'refund'; paid: number; owed: number }
   | { kind: 'journal-error'; issuanceId: string | null; error: string };
 
 /** Limits of the reconciler; durations in ms. */
@@ -69,9 +78,11 @@ export interface PrintReconcilerOptions {
   retryDelayMs?: number;
   /** The longest retry delay, and how often an entry waiting for staff is re-checked (default 60 s). */
   maxRetryDelayMs?: number;
+  /** The payment device that pays money back (absent: a free kiosk; money found in the journal is then owed). */
+  payment?: PaymentPort;
 }
 
-const DEFAULTS: Required<PrintReconcilerOptions> = {
+const DEFAULTS: Required<Omit<PrintReconcilerOptions, 'payment'>> = {
   printTimeoutMs: 120_000,
   faultToleranceMs: 10_000,
   pollIntervalMs: 250,
@@ -100,7 +111,8 @@ function verdictOf(job: JobStatus): Verdict {
  * Emits `event` ({@link ReconcileEvent}) and `change` (the journal or its state changed).
  */
 export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; change: [] }> {
-  private readonly opts: Required<PrintReconcilerOptions>;
+  private readonly opts: Required<Omit<PrintReconcilerOptions, 'payment'>>;
+  private readonly payment: PaymentPort | null;
   /** Entries a running session is working on: the loop leaves them alone. */
   private readonly claimed = new Set<string>();
   private readonly backoff = new Map<string, { failures: number; dueAt: number }>();
@@ -116,7 +128,9 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
     options: PrintReconcilerOptions = {},
   ) {
     super();
-    this.opts = { ...DEFAULTS, ...options };
+    const { payment, ...limits } = options;
+    this.opts = { ...DEFAULTS, ...limits };
+    this.payment = payment ?? null;
   }
 
   // ——— the session's side ———
@@ -266,8 +280,11 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
   }
 
   /** Moves one entry on; returns the ms until it should be looked at again, or null when it is settled. */
-  private async reconcile(entry: JournalEntry): Promise<number | null> {
+  private async reconcile(found: JournalEntry): Promise<number | null> {
+    const entry = this.afterCrash(found);
     switch (entry.phase) {
+      case 'paying':
+        return this.conclude(entry, { kind: 'failed', detail: 'the kiosk stopped while it was taking payment: nothing was printed' });
       case 'reporting':
         return this.deliver(entry);
       case 'needs_staff':
@@ -280,8 +297,57 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
     }
   }
 
-  private async conclude(entry: JournalEntry, verdict: Verdict): Promise<number | null> {
-    if (verdict.kind === 'pending') return this.later(entry, verdict.detail);
+  /** An entry the kiosk left mid-payout or mid-payment: the payout counts as owed, the credits taken meanwhile join it. */
+  private afterCrash(entry: JournalEntry): JournalEntry {
+    let p = entry.payment;
+    if (!p) return entry;
+    if (p.dispensing) p = { ...p, owed: p.owed + p.dispensing.yen, slipCode: p.slipCode ?? newSlipCode(), dispensing: undefined };
+    if (entry.phase === 'paying' && this.payment) {
+      const known = new Set(p.credits.map((c) => `${c.source}:${c.counter}`));
+      const missed = this.payment.takeMissed().filter((c) => !known.has(`${c.source}:${c.counter}`));
+      if (missed.length > 0) p = { ...p, credits: [...p.credits, ...missed] };
+    }
+    if (p === entry.payment) return entry;
+    const next = withPayment(entry, p);
+    return this.record(next) ? next : entry;
+  }
+
+  /**
+   * Pays `yen` out through the payment device, journaled first: the entry says what is being
+   * paid out before a coin moves, and what came out (and what is owed, with a slip code) after.
+   * Resolves with the entry as recorded.
+   */
+  async payOut(entry: JournalEntry, purpose: 'change' | 'refund', yen: number): Promise<JournalEntry> {
+    const p = entry.payment;
+    if (!p || yen <= 0) return entry;
+    const owe = (e: JournalEntry, amount: number) => withPayment(e, { ...e.payment!, dispensing: undefined, owed: e.payment!.owed + amount, slipCode: e.payment!.slipCode ?? newSlipCode() });
+    const before = withPayment(entry, { ...p, dispensing: { purpose, yen } });
+    // Not journaled, not paid: the resident is owed it (a slip) rather than paid with no trace.
+    if (!this.payment || !this.record(before)) {
+      const owed = owe(entry, yen);
+      this.record(owed);
+      this.emit('event', { kind: 'paid-back', entry: owed, purpose, paid: 0, owed: yen });
+      return owed;
+    }
+    const out = await this.payment.payOut(yen).catch((e: unknown) => ({ pieces: [] as number[], short: yen, problem: errorText(e) }));
+    const paid = out.pieces.reduce((a, b) => a + b, 0);
+    const q = before.payment!;
+    let after = withPayment(before, { ...q, dispensing: undefined, payouts: [...q.payouts, ...out.pieces], ...(purpose === 'change' ? { change: q.change + paid } : { refunded: q.refunded + paid }) });
+    if (yen - paid > 0) after = owe(after, yen - paid);
+    this.record(after);
+    this.emit('event', { kind: 'paid-back', entry: after, purpose, paid, owed: yen - paid });
+    return after;
+  }
+
+  /** Before a `failed` report: everything the kiosk holds goes back to the resident. */
+  async refundHeld(entry: JournalEntry): Promise<JournalEntry> {
+    const held = entry.payment ? heldYen(entry.payment) : 0;
+    return held > 0 ? this.payOut(entry, 'refund', held) : entry;
+  }
+
+  private async conclude(found: JournalEntry, verdict: Verdict): Promise<number | null> {
+    if (verdict.kind === 'pending') return this.later(found, verdict.detail);
+    const entry = verdict.kind === 'failed' ? await this.refundHeld(found) : found;
     const step: JournalStep = verdict.kind === 'unknown' ? { phase: 'needs_staff', detail: verdict.detail } : { phase: 'reporting', outcome: verdict.kind, detail: verdict.detail, ...(verdict.jobId !== undefined ? { jobId: verdict.jobId } : {}) };
     const next = advance(entry, step);
     if (!this.record(next)) return this.later(entry, 'the journal could not be written');
@@ -391,7 +457,7 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
   async report(entry: ReportingEntry, attempts: number): Promise<Told> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const status = await this.server.result(entry.issuanceId, entry.outcome, entry.detail);
+        const status = await this.server.result(entry.issuanceId, entry.outcome, entry.detail, entry.payment ? paymentReport(entry.payment) : undefined);
         this.forget(entry.issuanceId);
         return { kind: 'recorded', status };
       } catch (e) {
@@ -438,6 +504,8 @@ export function describeReconcile(e: ReconcileEvent): string {
       return `${about(e.entry)}: ${e.why}; trying again in ${Math.ceil(e.retryInMs / 1000)} s`;
     case 'watching':
       return `${about(e.entry)}: job ${e.jobId} is still running at the printer; watching it`;
+    case 'paid-back':
+      return `${about(e.entry)}: ${e.purpose} paid out: ¥${e.paid}${e.owed > 0 ? `; ¥${e.owed} OWED to the resident against slip ${e.entry.payment?.slipCode ?? '?'}` : ''}`;
     case 'journal-error':
       return `journal${e.issuanceId ? `: issuance ${e.issuanceId}` : ''}: ${e.error}`;
   }

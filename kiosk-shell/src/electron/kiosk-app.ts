@@ -79,7 +79,7 @@ export function startKioskApp(electron: ElectronModule, options: KioskAppOptions
   app.on('second-instance', () => win?.focus());
   app.on('window-all-closed', () => app.quit());
 
-  const ready = app.whenReady().then(() => {
+  const ready = app.whenReady().then(async () => {
     Menu.setApplicationMenu(null);
     guardSession(session.defaultSession, log);
     serveRenderer(protocol, options.rendererDir);
@@ -88,14 +88,14 @@ export function startKioskApp(electron: ElectronModule, options: KioskAppOptions
     const file = configPath(app, options.env);
     let handlers: KioskHandlers;
     try {
-      host = createKioskHost(loadKioskConfigFile(file), { onAdminExit: () => void exit(), log });
+      host = await createKioskHost(loadKioskConfigFile(file), { onAdminExit: () => void exit(), log });
       handlers = host.handlers;
     } catch (e) {
       const error = e instanceof KioskConfigError ? e : new KioskConfigError(`${file}: ${(e as Error).message}`);
       const help = new KioskConfigError(
         e instanceof StateDirError
           ? `${e.message} (stateDir in ${file}); then restart the kiosk.`
-          : `${error.message}. Write ${file} (or point KIOSK_CONFIG at a file) with serverUrl, credentialFile, printerUri and storeName, then restart the kiosk.`,
+          : `${error.message}. Write ${file} (or point KIOSK_CONFIG at a file) with serverUrl, credentialFile, printerUri, storeName and payment, then restart the kiosk.`,
       );
       log(`configuration: ${help.message}`);
       handlers = configErrorHandlers(help);

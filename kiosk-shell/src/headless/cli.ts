@@ -7,10 +7,13 @@ import { KioskApi } from '../core/kiosk-api.ts';
 import { KioskSession } from '../core/kiosk-session.ts';
 import { describeReconcile, PrintReconciler } from '../core/print-reconciler.ts';
 import { defaultStateDir, openStateDir, StateDirError } from '../state/state-dir.ts';
+import type { PaymentPort } from '../core/payment-port.ts';
+import { KioskConfigError, paymentConfigSchema, paymentFromArgs, type PaymentConfig } from '../host/kiosk-config.ts';
+import { openPaymentDevice } from '../host/kiosk-host.ts';
 import { runHeadless } from './run-headless.ts';
 
 /** Usage text of `kiosk-shell headless`. */
-export const HEADLESS_USAGE = `Usage: kiosk-shell headless --server URL --credential-file FILE --printer URI [options]
+export const HEADLESS_USAGE = `Usage: kiosk-shell headless --server URL --credential-file FILE --printer URI --payment cash|free [options]
 
 Reads receipt numbers from stdin, one per line, handles them one at a time and writes one JSON
 line per receipt to stdout: {"receiptNumber", "status", "reason"?, "jobId"?, "error"?}. Logs go
@@ -28,6 +31,10 @@ job and staff must settle it on the server).
   --credential-file FILE             file holding this kiosk's credential (from the admin CLI)
   --printer URI                      IPP printer, e.g. ipp://printer.local:631/ipp/print
   --ca FILE                          extra CA certificate(s) (PEM) to trust for the server
+  --payment cash|free                how the fee is taken: cash (the ccTalk cash unit, needs
+                                     --cash-serial) or free (prints without payment)
+  --cash-serial PATH                 the cash unit's serial port, e.g. /dev/ttyUSB0
+  --payment-timeout-seconds N        pay everything back after N seconds without money (default 120)
   --state-dir DIR                    the print journal's directory, one kiosk per directory
                                      (default $XDG_STATE_HOME/kiosk-shell or ~/.local/state/kiosk-shell)
   --decision-timeout-seconds N       wait this long for the applicant's answer (default 150)
@@ -54,6 +61,7 @@ export interface HeadlessOptions {
   printTimeoutMs: number;
   stateDir: string;
   recheckMs: number;
+  payment: PaymentConfig;
 }
 
 function seconds(name: string, value: string | undefined, fallback: number): number {
@@ -88,6 +96,9 @@ export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
         'print-timeout-seconds': { type: 'string' },
         'state-dir': { type: 'string' },
         'recheck-seconds': { type: 'string' },
+        payment: { type: 'string' },
+        'cash-serial': { type: 'string' },
+        'payment-timeout-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -95,7 +106,7 @@ export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
     throw new UsageError((e as Error).message);
   }
   if (values.help) return null;
-  const missing = (['server', 'credential-file', 'printer'] as const).filter((k) => !values[k]);
+  const missing = (['server', 'credential-file', 'printer', 'payment'] as const).filter((k) => !values[k]);
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
 
   const servers = values.server!.map((value) => {
@@ -120,7 +131,18 @@ export function parseHeadlessArgs(args: string[]): HeadlessOptions | null {
   if (!credential) throw new UsageError(`the credential file ${values['credential-file']} is empty`);
   const endpoint: ServerEndpoint = { baseUrl: servers[0]!, alternateUrls: servers.slice(1) };
   if (values.ca) endpoint.ca = readFile('CA', values.ca);
+  let payment: PaymentConfig;
+  try {
+    const timeout = values['payment-timeout-seconds'] === undefined ? undefined : seconds('payment-timeout-seconds', values['payment-timeout-seconds'], 0) / 1000;
+    const parsed = paymentConfigSchema.safeParse(paymentFromArgs(values.payment!, values['cash-serial'], timeout));
+    if (!parsed.success) throw new UsageError(`--payment: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`.trim()).join('; ')}`);
+    payment = parsed.data;
+  } catch (e) {
+    if (e instanceof KioskConfigError) throw new UsageError(e.message);
+    throw e;
+  }
   return {
+    payment,
     endpoint,
     credential,
     printerUri: values.printer!,
@@ -154,14 +176,24 @@ export async function headlessMain(args: string[]): Promise<number> {
     process.stderr.write(`kiosk-shell headless: ${e.message}\n`);
     return 1;
   }
+  let payment: PaymentPort | null;
+  try {
+    payment = await openPaymentDevice(options.payment, state, log);
+  } catch (e) {
+    state.release();
+    process.stderr.write(`kiosk-shell headless: ${(e as Error).message}\n`);
+    return 1;
+  }
   const printer = new IppPrinter(options.printerUri);
   const server = new KioskApi(options.endpoint, options.credential);
-  const journal = new PrintReconciler(state.journal, server, printer, { printTimeoutMs: options.printTimeoutMs, maxRetryDelayMs: options.recheckMs });
+  const journal = new PrintReconciler(state.journal, server, printer, { printTimeoutMs: options.printTimeoutMs, maxRetryDelayMs: options.recheckMs, ...(payment ? { payment } : {}) });
   journal.on('event', (e) => log(describeReconcile(e)));
   const session = new KioskSession(server, printer, {
     decisionTimeoutMs: options.decisionTimeoutMs,
     printTimeoutMs: options.printTimeoutMs,
     journal,
+    ...(payment ? { payment } : {}),
+    ...(options.payment.mode === 'cash' ? { paymentIdleTimeoutMs: options.payment.idleTimeoutSeconds * 1000 } : {}),
   });
   const initial = await printer.status();
   log(`server ${[options.endpoint.baseUrl, ...(options.endpoint.alternateUrls ?? [])].join(' ')}; printer ${options.printerUri}: ${initial.condition} (${initial.message}); state ${options.stateDir}`);
@@ -187,6 +219,7 @@ export async function headlessMain(args: string[]): Promise<number> {
     await journal.stop();
     const left = journal.entries().length;
     if (left > 0) log(`${left} journal entr${left === 1 ? 'y' : 'ies'} left in ${options.stateDir} for the next start`);
+    await payment?.close();
     state.release();
   }
   return signalled ? 128 + (signalled === 'SIGINT' ? 2 : 15) : 0;

@@ -2,7 +2,8 @@
 // back-offices, monitoring probes and end-to-end tests; same core as the touch UI.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { IssuanceStatus } from '@cert/common';
+import type { IssuanceStatus, PaymentReport } from '@cert/common';
+import { paymentReport } from '../core/print-journal.ts';
 import type { KioskOutcome, KioskProgress, KioskSession } from '../core/kiosk-session.ts';
 import type { PrintReconciler, ReconcileEvent } from '../core/print-reconciler.ts';
 
@@ -18,6 +19,8 @@ export interface HeadlessResult {
   /** Journal lines only: the issuance a previous run left unsettled. */
   issuanceId?: string;
   reconciled?: true;
+  /** The money of a paid attempt: inserted, change, refunded, refund owed and its slip code. */
+  payment?: PaymentReport;
 }
 
 /** Where headless mode reads, writes and logs. */
@@ -35,14 +38,16 @@ export function headlessResult(o: KioskOutcome): HeadlessResult {
     ...(o.reason !== undefined ? { reason: o.reason } : {}),
     ...(o.jobId !== undefined ? { jobId: o.jobId } : {}),
     ...(o.error !== undefined ? { error: o.error } : {}),
+    ...(o.payment ? { payment: o.payment } : {}),
   };
 }
 
 /** The output line of a journal entry that got settled (or now needs staff); null for events that settle nothing. */
 export function reconciledResult(e: ReconcileEvent): HeadlessResult | null {
-  if (e.kind === 'waiting' || e.kind === 'watching' || e.kind === 'journal-error') return null;
+  if (e.kind === 'waiting' || e.kind === 'watching' || e.kind === 'journal-error' || e.kind === 'paid-back') return null;
   const { receiptNumber, issuanceId, jobId } = e.entry;
-  const line = { receiptNumber, issuanceId, ...(jobId !== undefined ? { jobId } : {}), reconciled: true as const };
+  const money = e.entry.payment ? { payment: paymentReport(e.entry.payment) } : {};
+  const line = { receiptNumber, issuanceId, ...(jobId !== undefined ? { jobId } : {}), ...money, reconciled: true as const };
   switch (e.kind) {
     case 'reported':
       return { ...line, status: e.status, ...(e.entry.outcome === 'failed' ? { error: e.entry.detail } : {}) };
@@ -70,6 +75,8 @@ export function describeProgress(p: KioskProgress): string | null {
       return `job ${p.job.jobId}: ${p.job.state}${p.job.message ? ` (${p.job.message})` : ''}; printer ${p.printer.condition}`;
     case 'outcome':
       return `outcome: ${p.outcome.status}${p.outcome.error ? ` (${p.outcome.error})` : ''}`;
+    case 'payment':
+      return `payment ${p.payment.state}: ¥${p.payment.inserted} of ¥${p.payment.due} inserted, ¥${p.payment.paidOut} paid out${p.payment.notice ? ` (${p.payment.notice})` : ''}`;
   }
 }
 

@@ -20,6 +20,39 @@ const urlWithProtocol = (what: string, protocols: string[]) =>
     { message: `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL (${what})` },
   );
 
+/**
+ * How the kiosk takes the fee. There is no default: a store's kiosk names its payment device
+ * (`cash`: the ccTalk cash unit on a serial port), a kiosk in a municipal building says `free`.
+ */
+export const paymentConfigSchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({ mode: z.literal('free') }),
+    z.strictObject({
+      mode: z.literal('cash'),
+      /** The only cash device so far: coin acceptor, bill validator and hoppers on one ccTalk bus. */
+      device: z.literal('cctalk').default('cctalk'),
+      /** The serial port of the ccTalk bus, e.g. /dev/ttyUSB0. */
+      serialPath: z.string().min(1),
+      /** The change hoppers (default ¥100 at address 3, ¥50 at 4, ¥10 at 5). */
+      hoppers: z.array(z.strictObject({ address: z.number().int().min(2).max(255), yen: z.union([z.literal(10), z.literal(50), z.literal(100), z.literal(500)]) })).min(1).optional(),
+      /** Seconds without a coin or note after which the payment is given up and everything paid back. */
+      idleTimeoutSeconds: z.number().min(10).max(600).default(120),
+    }),
+  ],
+  { error: 'must say how the kiosk takes the fee: {"mode": "cash", "serialPath": "/dev/ttyUSB0"} for the cash unit, or {"mode": "free"} for a kiosk that prints without payment' },
+);
+/** How the kiosk takes the fee. */
+export type PaymentConfig = z.output<typeof paymentConfigSchema>;
+
+/** The `payment` configuration of the command line's `--payment MODE`, `--cash-serial PATH` and `--payment-timeout-seconds N` (the schema checks it further). */
+export function paymentFromArgs(mode: string, serialPath: string | undefined, idleTimeoutSeconds: number | undefined): unknown {
+  if (mode !== 'cash' && mode !== 'free') throw new KioskConfigError(`--payment must be cash or free, not ${JSON.stringify(mode)}`);
+  if (mode === 'free') return { mode };
+  if (!serialPath) throw new KioskConfigError("--payment cash needs --cash-serial PATH (the cash unit's serial port)");
+  return { mode, serialPath, ...(idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds } : {}) };
+}
+
 /** The configuration as written by a technician (JSON file or command line); durations in seconds. */
 export const kioskConfigSchema = z.strictObject({
   serverUrl: urlWithProtocol('the issuance server', ['https:', 'http:']),
@@ -38,6 +71,7 @@ export const kioskConfigSchema = z.strictObject({
   printTimeoutSeconds: z.number().min(5).max(3600).default(120),
   /** Where the print journal lives (one kiosk per directory); default `$XDG_STATE_HOME/kiosk-shell` or `~/.local/state/kiosk-shell`. */
   stateDir: z.string().min(1).optional(),
+  payment: paymentConfigSchema,
 });
 /** The configuration as written by a technician. */
 export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
@@ -62,8 +96,10 @@ export interface KioskHostConfig {
   adminCode: string | null;
   /** The state directory (print journal). */
   stateDir: string;
+  /** How the fee is taken. */
+  payment: PaymentConfig;
   /** Finer session limits (tests shorten the polling). */
-  session?: Omit<KioskSessionOptions, 'journal'>;
+  session?: Omit<KioskSessionOptions, 'journal' | 'payment'>;
   /** Finer journal limits (tests shorten the retries). */
   recovery?: PrintReconcilerOptions;
 }
@@ -111,6 +147,7 @@ export function resolveKioskConfig(raw: unknown, source: string, baseDir: string
     printTimeoutMs: Math.round(c.printTimeoutSeconds * 1000),
     adminCode: c.adminCode ?? null,
     stateDir: c.stateDir ? path(c.stateDir) : defaultStateDir(),
+    payment: c.payment.mode === 'cash' ? { ...c.payment, serialPath: path(c.payment.serialPath) } : c.payment,
   };
 }
 

@@ -3,11 +3,13 @@
 import { kioskChannels, type ChannelHandlers, type IpcError, type kioskEvents } from '@cert/common';
 import { IppPrinter, type KioskPrinter } from '../core/ipp-printer.ts';
 import { KioskApi } from '../core/kiosk-api.ts';
+import { CashPayment } from '../core/cash-payment.ts';
 import { KioskBusyError, KioskSession, type KioskOutcome, type KioskProgress, type KioskServer } from '../core/kiosk-session.ts';
+import type { PaymentPort } from '../core/payment-port.ts';
 import { describeReconcile, PrintReconciler } from '../core/print-reconciler.ts';
-import { openStateDir, StateDirError } from '../state/state-dir.ts';
+import { openStateDir, StateDirError, type KioskState } from '../state/state-dir.ts';
 import { AdminExitError, AdminGate } from './admin-gate.ts';
-import { KioskConfigError, type KioskHostConfig } from './kiosk-config.ts';
+import { KioskConfigError, type KioskHostConfig, type PaymentConfig } from './kiosk-config.ts';
 
 /** The kiosk's IPC handlers, typed from the contract. */
 export type KioskHandlers = ChannelHandlers<typeof kioskChannels>;
@@ -34,22 +36,44 @@ export interface KioskHostDeps {
   server?: KioskServer;
   /** Where the journal's findings go (staff read them there). */
   log?: (line: string) => void;
+  /** Replaces the configured payment device (a test's). */
+  paymentDevice?: PaymentPort;
 }
 
 // How long close() waits for the abandon call of a cancelled issuance (its retries included).
 const CLOSE_WAIT_MS = 15_000;
 
+/** Opens the configured payment device; null for a free kiosk. A paid kiosk whose device cannot be opened does not start ({@link KioskConfigError}). */
+export async function openPaymentDevice(p: PaymentConfig, state: KioskState, log: (line: string) => void): Promise<PaymentPort | null> {
+  if (p.mode === 'free') return null;
+  try {
+    const cash = await CashPayment.open(p.serialPath, { counters: state.cashCounters, ...(p.hoppers ? { hoppers: p.hoppers } : {}) });
+    if (cash.unit.missed.length > 0) log(`cash unit: ${cash.unit.missed.length} credit(s) taken while the kiosk was not running; the journal accounts for them`);
+    return cash;
+  } catch (e) {
+    throw new KioskConfigError(`the kiosk is configured to take the fee, but its cash unit on ${p.serialPath} cannot be used: ${(e as Error).message}. Connect it, or configure payment {"mode": "free"} for a kiosk that prints without payment`);
+  }
+}
+
 /**
- * Builds the session, printer, journal and handlers from a configuration; the journal's first
- * pass starts at once (new receipts wait for it). Throws {@link StateDirError} when the state
- * directory cannot be used.
+ * Builds the session, printer, payment device, journal and handlers from a configuration; the
+ * journal's first pass starts at once (new receipts wait for it). Throws {@link StateDirError}
+ * when the state directory cannot be used, {@link KioskConfigError} when a paid kiosk has no
+ * working payment device.
  */
-export function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {}): KioskHost {
+export async function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {}): Promise<KioskHost> {
   const ipp = new IppPrinter(config.printerUri);
   const printer = deps.printer ?? ipp;
   const server = deps.server ?? new KioskApi(config.endpoint, config.credential);
   const log = deps.log ?? (() => {});
   const state = openStateDir(config.stateDir, log);
+  let payment: PaymentPort | null;
+  try {
+    payment = deps.paymentDevice ?? (await openPaymentDevice(config.payment, state, log));
+  } catch (e) {
+    state.release();
+    throw e;
+  }
   // The journal always asks the configured printer itself: it must see the jobs as they really are.
   const journal = new PrintReconciler(state.journal, server, ipp, {
     printTimeoutMs: config.printTimeoutMs,
@@ -57,13 +81,16 @@ export function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {
     ...(config.session?.jobPollIntervalMs !== undefined ? { pollIntervalMs: config.session.jobPollIntervalMs } : {}),
     ...(config.session?.retryDelayMs !== undefined ? { retryDelayMs: config.session.retryDelayMs } : {}),
     ...config.recovery,
+    ...(payment ? { payment } : {}),
   });
   journal.on('event', (e) => log(describeReconcile(e)));
   const session = new KioskSession(server, printer, {
     decisionTimeoutMs: config.decisionTimeoutMs,
     printTimeoutMs: config.printTimeoutMs,
+    ...(config.payment.mode === 'cash' ? { paymentIdleTimeoutMs: config.payment.idleTimeoutSeconds * 1000 } : {}),
     ...config.session,
     journal,
+    ...(payment ? { payment } : {}),
   });
   journal.start();
   const gate = new AdminGate(deps.onAdminExit ? config.adminCode : null);
@@ -75,6 +102,7 @@ export function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {
       location: config.location,
       inactivityMs: config.inactivityMs,
       decisionTimeoutMs: config.decisionTimeoutMs,
+      payment: payment ? 'cash' : 'free',
     }),
     'kiosk.issue': async (input) => {
       const issuing = session.issue(input);
@@ -114,6 +142,7 @@ export function createKioskHost(config: KioskHostConfig, deps: KioskHostDeps = {
         clearTimeout(timer);
       }
       await journal.stop();
+      await payment?.close();
       state.release();
     },
   };

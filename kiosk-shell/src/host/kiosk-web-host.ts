@@ -36,7 +36,7 @@ export async function startKioskWebHost(options: KioskWebHostOptions): Promise<K
     throw new Error(`the kiosk renderer is not built (no index.html and app.js in ${staticDir}): run "npm run build" first`);
   }
   // `options.log` takes the journal's findings too.
-  const host = createKioskHost(options, options);
+  const host = await createKioskHost(options, options);
   let web: Awaited<ReturnType<typeof startWebHost>>;
   try {
     web = await startWebHost({

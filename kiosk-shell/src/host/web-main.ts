@@ -6,6 +6,7 @@
 //
 //   npx tsx kiosk-shell/src/host/web-main.ts --server https://issuance.example.lg.jp \
 //     --credential-file /etc/kiosk/credential --printer ipp://printer.local:631/ipp/print \
+//     --payment cash --cash-serial /dev/ttyUSB0 \
 //     --ca /etc/kiosk/ca.pem --store-name 'コンビニ テスト駅前店' --url-file /run/kiosk/url &
 //   chromium --kiosk --noerrdialogs --no-first-run --disable-pinch \
 //     --overscroll-history-navigation=0 --disable-features=Translate \
@@ -16,11 +17,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KioskConfigError, resolveKioskConfig } from './kiosk-config.ts';
+import { KioskConfigError, paymentFromArgs, resolveKioskConfig } from './kiosk-config.ts';
 import { startKioskWebHost, type KioskWebHostOptions } from './kiosk-web-host.ts';
 
 /** Usage text of the web-mode host. */
-export const WEB_USAGE = `Usage: npx tsx kiosk-shell/src/host/web-main.ts --server URL --credential-file FILE --printer URI [options]
+export const WEB_USAGE = `Usage: npx tsx kiosk-shell/src/host/web-main.ts --server URL --credential-file FILE --printer URI --payment cash|free [options]
 
 Runs the kiosk core and serves its touch UI on 127.0.0.1; prints "kiosk UI: <url>" (open it in
 Chromium, e.g. chromium --kiosk <url>). Stops on SIGINT/SIGTERM or after an admin exit.
@@ -37,6 +38,10 @@ Chromium, e.g. chromium --kiosk <url>). Stops on SIGINT/SIGTERM or after an admi
   --inactivity-seconds N           back to the start screen after N idle seconds (default 90)
   --decision-timeout-seconds N     wait this long for the applicant's answer (default 150)
   --print-timeout-seconds N        give a print job this long to complete (default 120)
+  --payment cash|free              how the fee is taken: cash (the ccTalk cash unit, needs
+                                   --cash-serial) or free (a kiosk that prints without payment)
+  --cash-serial PATH               the cash unit's serial port, e.g. /dev/ttyUSB0
+  --payment-timeout-seconds N      pay everything back after N seconds without money (default 120)
   --state-dir DIR                  the print journal's directory, one kiosk per directory
                                    (default $XDG_STATE_HOME/kiosk-shell or ~/.local/state/kiosk-shell)
   --url-file FILE                  also write the URL to FILE (mode 0600), for a browser launcher
@@ -84,6 +89,9 @@ export function parseWebArgs(args: string[]): WebMainOptions | null {
         'decision-timeout-seconds': { type: 'string' },
         'print-timeout-seconds': { type: 'string' },
         'state-dir': { type: 'string' },
+        payment: { type: 'string' },
+        'cash-serial': { type: 'string' },
+        'payment-timeout-seconds': { type: 'string' },
         'url-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -92,7 +100,7 @@ export function parseWebArgs(args: string[]): WebMainOptions | null {
     throw new WebUsageError((e as Error).message);
   }
   if (values.help) return null;
-  const missing = (['server', 'credential-file', 'printer'] as const).filter((k) => !values[k]);
+  const missing = (['server', 'credential-file', 'printer', 'payment'] as const).filter((k) => !values[k]);
   if (missing.length > 0) throw new WebUsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
   let port: number | undefined;
   if (values.port !== undefined) {
@@ -120,9 +128,11 @@ export function parseWebArgs(args: string[]): WebMainOptions | null {
     decisionTimeoutSeconds: seconds('decision-timeout-seconds', values['decision-timeout-seconds']),
     printTimeoutSeconds: seconds('print-timeout-seconds', values['print-timeout-seconds']),
     stateDir: values['state-dir'],
+    payment: undefined as unknown,
   };
   let config;
   try {
+    raw.payment = paymentFromArgs(values.payment!, values['cash-serial'], seconds('payment-timeout-seconds', values['payment-timeout-seconds']));
     // Options left out stay undefined, so the schema's defaults apply.
     config = resolveKioskConfig(JSON.parse(JSON.stringify(raw)), 'the command line', process.cwd());
   } catch (e) {

@@ -1,14 +1,14 @@
-// The kiosk's screen flow: start → receipt entry → checking → approve on your device → printing
-// → done, or a result screen saying why not. Follows the core's progress events, returns to
+// The kiosk's screen flow: start → receipt entry → checking → approve on your device → pay (a
+// kiosk that takes the fee) → printing → done, or a result screen saying why not. Follows the core's progress events, returns to
 // start after inactivity, takes scanner bursts, and lets staff leave with the admin code.
 import { IpcCallError, type CreateIssuanceResponse, type IpcError, type KioskInfo, type KioskOutcomeView, type KioskProgressView, type RendererApi, type kioskChannels, type kioskEvents } from '@cert/common';
 import { KIOSK_LANGUAGE_TAGS, KIOSK_STRINGS, type KioskLanguage } from '@cert/common/i18n';
 import { h } from './dom.ts';
 import { idleDeadline } from './idle-policy.ts';
-import { ipcFailureResult, outcomeResult, type ResultActions } from './outcome-results.ts';
+import { ipcFailureResult, moneyLines, outcomeResult, type ResultActions } from './outcome-results.ts';
 import { entryState, receiptFromScan } from './receipt-entry.ts';
 import { ScannerBurst } from './scanner-burst.ts';
-import { adminView, approveView, checkingView, doneView, entryView, messageView, printingView, resultView, startView, type ScreenContext, type View } from './screens.ts';
+import { adminView, approveView, checkingView, doneView, entryView, messageView, payView, printingView, resultView, startView, type ScreenContext, type View } from './screens.ts';
 
 /** The renderer's API to the kiosk core (preload in Electron, web bridge in web mode). */
 export type KioskRendererApi = RendererApi<typeof kioskChannels, typeof kioskEvents>;
@@ -44,6 +44,7 @@ export class KioskUi {
   private info: KioskInfo | null = null;
   private view: View | null = null;
   private printing: ReturnType<typeof printingView> | null = null;
+  private paying: ReturnType<typeof payView> | null = null;
   private following: Following | null = null;
   /** The last issue call, cancelled or not: the next one waits for it to end. */
   private pending: Promise<unknown> = Promise.resolve();
@@ -94,6 +95,7 @@ export class KioskUi {
     this.view?.dispose?.();
     this.view = view;
     this.printing = null;
+    this.paying = null;
     const tag = KIOSK_LANGUAGE_TAGS[this.lang];
     document.documentElement.lang = tag;
     document.title = this.t.appTitle;
@@ -159,7 +161,7 @@ export class KioskUi {
 
   private showOutcome(outcome: KioskOutcomeView, receipt: string): void {
     // The paper is out either way; telling the server is the journal's job, not the resident's.
-    if (outcome.status === 'printed' || outcome.status === 'printed_unreported') this.show(doneView(this.ctx, { finish: () => this.goStart(true) }));
+    if (outcome.status === 'printed' || outcome.status === 'printed_unreported') this.show(doneView(this.ctx, { finish: () => this.goStart(true) }, moneyLines(outcome, this.t)));
     else this.show(resultView(this.ctx, outcomeResult(outcome, this.t, this.resultActions(receipt))));
   }
 
@@ -193,6 +195,19 @@ export class KioskUi {
     this.goStart(newResident);
   }
 
+  private showPaying(): ReturnType<typeof payView> {
+    if (this.paying) return this.paying;
+    const view = this.show(payView(this.ctx, this.following?.claim ?? null, Date.now, { cancel: () => this.cancelPayment() }));
+    this.paying = view;
+    return view;
+  }
+
+  /** Cancel on the payment screen: the core pays everything back; the outcome screen then says what came back. */
+  private cancelPayment(): void {
+    this.paying?.refunding();
+    void this.api.invoke['kiosk.cancel']().catch(() => undefined);
+  }
+
   private showPrinting(): ReturnType<typeof printingView> {
     if (this.printing) return this.printing;
     const view = this.show(printingView(this.ctx, this.following?.claim ?? null));
@@ -210,10 +225,18 @@ export class KioskUi {
         this.show(approveView(this.ctx, p.issuance, Date.now, { cancel: () => this.leaveIssuance(false) }));
         return;
       case 'issuance-status':
-        if (p.status === 'approved' || p.status === 'delivered') this.showPrinting();
+        // A kiosk that takes the fee asks for it next; the printing screen follows once paid.
+        if (p.status === 'approved' && this.info?.payment === 'cash' && (f.claim?.fee ?? 0) > 0) this.showPaying();
+        else if (p.status === 'approved' || p.status === 'delivered') this.showPrinting();
+        return;
+      case 'payment':
+        this.showPaying().update(p.payment);
         return;
       case 'phase':
-        if (p.phase === 'fetching_document') this.showPrinting().status(t.printingReceiving);
+        if (p.phase === 'refunding') {
+          if (this.paying) this.paying.refunding();
+          else this.showPrinting().status(t.payRefunding);
+        } else if (p.phase === 'fetching_document') this.showPrinting().status(t.printingReceiving);
         else if (p.phase === 'printing') this.showPrinting().status(t.jobPending);
         else if (p.phase === 'reporting' && this.printing) this.printing.status(t.printingFinishing);
         return;

@@ -24,12 +24,35 @@ export interface ResultActions {
   restart(): void;
 }
 
-/** The screen for an outcome other than `printed` (and other than the resident's own cancel). */
+/** What the resident should know about their money after an outcome: change to take, money returned, a slip code for money owed. */
+export function moneyLines(outcome: KioskOutcomeView, t: KioskStrings): string[] {
+  const p = outcome.payment;
+  if (!p) return [];
+  const printed = outcome.status === 'printed' || outcome.status === 'printed_unreported';
+  return [
+    ...(printed && p.change > 0 ? [t.doneChange(p.change)] : []),
+    ...(p.refunded > 0 ? [t.refundPaid(p.refunded)] : []),
+    ...(p.refundOwed > 0 && p.slipCode ? [t.refundOwed(p.refundOwed, p.slipCode)] : []),
+  ];
+}
+
+/** The screen for an outcome other than `printed`, with what became of the resident's money. */
 export function outcomeResult(outcome: KioskOutcomeView, t: KioskStrings, a: ResultActions): ResultSpec {
+  const spec = resultFor(outcome, t, a);
+  const money = moneyLines(outcome, t);
+  return money.length > 0 ? { ...spec, paragraphs: [...money, ...spec.paragraphs], kind: spec.kind, ...(outcome.payment?.refundOwed ? { tone: 'error' as const } : {}) } : spec;
+}
+
+function resultFor(outcome: KioskOutcomeView, t: KioskStrings, a: ResultActions): ResultSpec {
   const retry = { label: t.tryAgain, run: a.retry, id: 'retry' };
   const restart = { label: t.backToStart, run: a.restart, id: 'restart' };
   const primary = <T extends object>(x: T) => ({ ...x, primary: true });
   const staff = outcome.error ? { staffDetail: outcome.error } : {};
+  if (outcome.paymentEnd) {
+    const heading = outcome.paymentEnd === 'cancelled' ? t.paymentCancelledHeading : outcome.paymentEnd === 'timeout' ? t.paymentTimeoutHeading : t.paymentFaultHeading;
+    const why = outcome.paymentNotice && outcome.paymentEnd === 'fault' ? [t.payNotices[outcome.paymentNotice]] : [];
+    return { kind: `payment-${outcome.paymentEnd}`, tone: outcome.paymentEnd === 'fault' ? 'error' : 'info', heading, paragraphs: [...why, t.paymentEndBody], ...(outcome.paymentEnd === 'fault' ? staff : {}), actions: [primary(restart), retry] };
+  }
   switch (outcome.status) {
     // The kiosk cannot tell a wrong number from an expired or printed one: the same words for all.
     case 'receipt_not_found':
@@ -55,6 +78,8 @@ export function outcomeResult(outcome: KioskOutcomeView, t: KioskStrings, a: Res
       const condition = outcome.printer ?? (outcome.status === 'printer_unavailable' ? 'offline' : 'ready');
       return { kind: 'printer', tone: 'error', heading: t.printerHeading, paragraphs: [t.printerProblem[condition], t.callStaff, t.notLost], ...staff, actions: [primary(retry), restart] };
     }
+    case 'payment_unavailable':
+      return { kind: 'payment-unavailable', tone: 'error', heading: t.paymentUnavailableHeading, paragraphs: [t.paymentUnavailableBody], ...staff, actions: [primary(retry), restart] };
     case 'server_unreachable':
       return { kind: 'server-unreachable', tone: 'warning', heading: t.serverHeading, paragraphs: [t.serverBody], actions: [primary(retry), restart] };
     case 'issuance_in_progress':

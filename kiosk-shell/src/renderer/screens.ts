@@ -1,7 +1,7 @@
 // The kiosk's screens as DOM builders. Each returns a View: its content, the heading that takes
 // focus when it appears (so screen readers announce the new screen), how it takes part in the
 // inactivity timeout, and the physical keys it handles.
-import type { CreateIssuanceResponse, KioskInfo } from '@cert/common';
+import type { CreateIssuanceResponse, KioskInfo, PaymentProgressView } from '@cert/common';
 import { KIOSK_LANGUAGES, KIOSK_LANGUAGE_TAGS, KIOSK_STRINGS, type KioskLanguage, type KioskStrings } from '@cert/common/i18n';
 import { append, button, h, uid, type Child } from './dom.ts';
 import type { IdleRule } from './idle-policy.ts';
@@ -194,6 +194,68 @@ export function approveView(ctx: ScreenContext, claim: CreateIssuanceResponse, n
   return { el, heading: h1, idle: { kind: 'after', deadline }, acceptsReceipt: false, dispose: () => clearInterval(timer) };
 }
 
+/**
+ * Paying: the amount due, inserted and still to pay in large figures, what money is taken, a
+ * countdown while the kiosk waits for money, and Cancel (which pays everything back). Amounts
+ * are announced politely as they change; notices (a note returned, a jam) assertively.
+ */
+export function payView(ctx: ScreenContext, claim: CreateIssuanceResponse | null, now: () => number, actions: { cancel(): void }): View & { update(p: PaymentProgressView): void; refunding(): void } {
+  const { t } = ctx;
+  const h1 = heading(t.payHeading);
+  const amount = (cls: string) => h('dd', { class: `amount ${cls}` });
+  const due = amount('due');
+  const inserted = amount('inserted');
+  const remaining = amount('remaining');
+  const figures = h('dl', { class: 'pay-figures', attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' } }, h('dt', {}, t.payDueLabel), due, h('dt', {}, t.payInsertedLabel), inserted, h('dt', {}, t.payRemainingLabel), remaining);
+  const status = h('p', { class: 'lead pay-status', attrs: { role: 'status' } }, t.payBody);
+  const notice = h('p', { class: 'pay-notice', attrs: { role: 'alert' } });
+  const clock = h('p', { class: 'countdown', attrs: { role: 'timer', 'aria-label': t.timeLeftLabel } });
+  const cancel = button(t.cancel, actions.cancel, { attrs: { 'data-action': 'cancel' } });
+  let deadline: number | null = null;
+  const tick = () => {
+    clock.textContent = deadline === null ? '' : formatCountdown(Math.max(0, deadline - now()));
+  };
+  const timer = setInterval(tick, 250);
+  const set = (el: HTMLElement, text: string) => {
+    if (el.textContent !== text) el.textContent = text;
+  };
+  const el = h(
+    'section',
+    { class: 'screen screen-pay' },
+    h('div', { class: 'col-main' }, h1, status, figures, notice, h('p', { class: 'hint' }, t.payAccepts), claim ? claimDetails(ctx, claim) : null),
+    h('div', { class: 'col-side countdown-box' }, h('p', { class: 'label', attrs: { 'aria-hidden': 'true' } }, t.timeLeftLabel), clock, cancel),
+  );
+  if (claim) {
+    set(due, t.yen(claim.fee));
+    set(inserted, t.yen(0));
+    set(remaining, t.yen(claim.fee));
+  }
+  return {
+    el,
+    heading: h1,
+    idle: BUSY,
+    acceptsReceipt: false,
+    dispose: () => clearInterval(timer),
+    update(p) {
+      set(due, t.yen(p.due));
+      set(inserted, t.yen(p.inserted));
+      set(remaining, t.yen(p.remaining));
+      deadline = p.state === 'inserting' ? (p.deadline ?? null) : null;
+      tick();
+      set(status, p.state === 'inserting' ? t.payBody : p.state === 'paying_change' ? t.payChanging : p.state === 'refunding' ? t.payRefunding : t.payPaid);
+      set(notice, p.notice ? t.payNotices[p.notice] : '');
+      el.dataset.state = p.state;
+      cancel.disabled = p.state !== 'inserting';
+    },
+    refunding() {
+      cancel.disabled = true;
+      deadline = null;
+      tick();
+      set(status, t.payRefunding);
+    },
+  };
+}
+
 /** Fetching, printing, reporting: progress in a polite live region. */
 export function printingView(ctx: ScreenContext, claim: CreateIssuanceResponse | null): View & { status(text: string): void } {
   const h1 = heading(ctx.t.printingHeading);
@@ -210,8 +272,8 @@ export function printingView(ctx: ScreenContext, claim: CreateIssuanceResponse |
   };
 }
 
-/** Printed: the one thing left is to take the paper. */
-export function doneView(ctx: ScreenContext, actions: { finish(): void }): View {
+/** Printed: the one thing left is to take the paper (and the change; a slip code for change the kiosk could not pay). */
+export function doneView(ctx: ScreenContext, actions: { finish(): void }, money: string[] = []): View {
   const h1 = heading(ctx.t.doneHeading);
   const el = h(
     'section',
@@ -219,6 +281,7 @@ export function doneView(ctx: ScreenContext, actions: { finish(): void }): View 
     h('div', { class: 'badge', attrs: { 'aria-hidden': 'true' } }),
     h1,
     h('p', { class: 'lead emphasis' }, ctx.t.doneBody),
+    ...money.map((m) => h('p', { class: 'lead money' }, m)),
     h('div', { class: 'actions' }, button(ctx.t.finish, actions.finish, { kind: 'primary', attrs: { 'data-action': 'finish' } })),
   );
   return { el, heading: h1, idle: IDLE, acceptsReceipt: true };

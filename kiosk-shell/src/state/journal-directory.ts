@@ -4,7 +4,7 @@
 // Kept out of src/core on purpose: no core module touches the disk (the certificate lives only
 // in memory), and this one only ever receives schema-checked journal entries.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { journalEntrySchema, type JournalEntry, type JournalStore } from '../core/print-journal.ts';
 
 const SUFFIX = '.json';
@@ -18,6 +18,20 @@ function fsyncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Replaces `file` with `text` atomically and durably (temporary file, fsync, rename, fsync of the directory). */
+export function writeFileDurably(file: string, text: string): void {
+  const temp = `${file}.tmp`;
+  const fd = openSync(temp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, file);
+  fsyncDir(dirname(file));
 }
 
 /** The journal directory of a kiosk state directory. */
@@ -57,17 +71,7 @@ export class JournalDirectory implements JournalStore {
 
   write(entry: JournalEntry): void {
     const valid = journalEntrySchema.parse(entry);
-    const file = this.path(valid.issuanceId);
-    const temp = `${file.slice(0, -SUFFIX.length)}${TEMP_SUFFIX}`;
-    const fd = openSync(temp, 'w', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(valid)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-    fsyncDir(this.dir);
+    writeFileDurably(this.path(valid.issuanceId), `${JSON.stringify(valid)}\n`);
   }
 
   remove(issuanceId: string): void {

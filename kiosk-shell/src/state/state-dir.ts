@@ -5,6 +5,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { CashCounterFile } from './cash-counters.ts';
 import { JournalDirectory } from './journal-directory.ts';
 
 const LOCK_FILE = 'kiosk.lock';
@@ -45,6 +46,8 @@ function isAlive(pid: number): boolean {
 export interface KioskState {
   dir: string;
   journal: JournalDirectory;
+  /** The cash unit's event counters. */
+  cashCounters: CashCounterFile;
   release(): void;
 }
 
@@ -81,6 +84,7 @@ export function openStateDir(dir: string, log?: (line: string) => void): KioskSt
       return {
         dir,
         journal: new JournalDirectory(dir, log),
+        cashCounters: new CashCounterFile(dir),
         release: () => {
           if (holderOf(lock) === process.pid) rmSync(lock, { force: true });
         },

@@ -89,7 +89,7 @@ describe('kiosk-shell headless', function () {
 
       const t0 = performance.now();
       const r = await run(
-        ['headless', '--server', rig.endpoint.baseUrl, '--credential-file', credFile, '--printer', vp.uri, '--decision-timeout-seconds', '20', '--print-timeout-seconds', '20'],
+        ['headless', '--server', rig.endpoint.baseUrl, '--credential-file', credFile, '--printer', vp.uri, '--payment', 'free', '--decision-timeout-seconds', '20', '--print-timeout-seconds', '20'],
         `# two receipts\n${approved.receiptNumber}\n\n${declined.receiptNumber.replace(/(\d{4})(?=\d)/g, '$1-')}\n`,
         { TMPDIR: kioskTmp, TMP: kioskTmp, TEMP: kioskTmp },
         kioskCwd,
@@ -129,7 +129,7 @@ describe('kiosk-shell headless', function () {
       const app = await rig.apply();
       rig.answer = () => 'ignore';
       const credFile = join(work, 'kiosk.credential');
-      const child = spawn(BIN, ['headless', '--server', rig.endpoint.baseUrl, '--credential-file', credFile, '--printer', vp.uri], { cwd: work, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(BIN, ['headless', '--server', rig.endpoint.baseUrl, '--credential-file', credFile, '--printer', vp.uri, '--payment', 'free'], { cwd: work, stdio: ['pipe', 'pipe', 'pipe'] });
       children.push(child);
       let stdout = '';
       let stderr = '';
@@ -155,7 +155,7 @@ describe('kiosk-shell headless', function () {
     it('a printer that is down is reported per receipt, and the process still exits 0', async () => {
       const app = await rig.apply();
       const credFile = join(work, 'kiosk.credential');
-      const r = await run(['headless', '--server', rig.endpoint.baseUrl, '--credential-file', credFile, '--printer', 'ipp://localhost:1/ipp/print'], `${app.receiptNumber}\n12345\n`);
+      const r = await run(['headless', '--server', rig.endpoint.baseUrl, '--credential-file', credFile, '--printer', 'ipp://localhost:1/ipp/print', '--payment', 'free'], `${app.receiptNumber}\n12345\n`);
       assert.equal(r.code, 0, r.stderr);
       const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; error?: string });
       assert.deepEqual(out.map((o) => o.status), ['printer_unavailable', 'receipt_malformed']);

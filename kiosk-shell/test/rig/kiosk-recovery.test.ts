@@ -60,7 +60,7 @@ describe('kiosk print journal across crashes (headless processes, real server, i
   const cleanups: (() => Promise<unknown>)[] = [];
 
   const startKiosk = (stateDir: string, server: string, printerUri: string, extra: string[] = []) => {
-    const k = startHeadlessKiosk(['--server', server, '--credential-file', credFile, '--printer', printerUri, '--state-dir', stateDir, '--print-timeout-seconds', '30', ...extra]);
+    const k = startHeadlessKiosk(['--server', server, '--credential-file', credFile, '--printer', printerUri, '--payment', 'free', '--state-dir', stateDir, '--print-timeout-seconds', '30', ...extra]);
     kiosks.push(k);
     return k;
   };

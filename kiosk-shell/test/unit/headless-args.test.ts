@@ -15,7 +15,7 @@ describe('kiosk-shell headless: arguments', () => {
   it('parses the options and reads the credential file', () => {
     const cred = join(work, 'cred-ok');
     writeFileSync(cred, 'secret-credential\n');
-    const o = parseHeadlessArgs(['--server', 'http://127.0.0.1:8443/', '--credential-file', cred, '--printer', 'ipp://localhost:631/ipp/print', '--print-timeout-seconds', '30']);
+    const o = parseHeadlessArgs(['--server', 'http://127.0.0.1:8443/', '--credential-file', cred, '--printer', 'ipp://localhost:631/ipp/print', '--payment', 'free', '--print-timeout-seconds', '30']);
     assert.ok(o);
     assert.equal(o.credential, 'secret-credential');
     assert.equal(o.endpoint.baseUrl, 'http://127.0.0.1:8443');
@@ -26,14 +26,14 @@ describe('kiosk-shell headless: arguments', () => {
 
   it('rejects what it cannot use, with a clear message', () => {
     const cred = join(work, 'cred-ok');
-    const good = ['--server', 'http://x', '--credential-file', cred, '--printer', 'ipp://p/ipp/print'];
+    const good = ['--server', 'http://x', '--credential-file', cred, '--printer', 'ipp://p/ipp/print', '--payment', 'free'];
     const bad: [string[], RegExp][] = [
       [[], /missing --server, --credential-file, --printer/],
       [[...good, '--bogus'], /Unknown option '--bogus'/],
       [[...good, 'extra'], /positional/i],
-      [['--server', 'ftp://x', '--credential-file', cred, '--printer', 'ipp://p'], /http:\/\/ or https:\/\//],
-      [['--server', 'http://x', '--credential-file', cred, '--printer', 'lpd://p'], /ipp:\/\//],
-      [['--server', 'http://x', '--credential-file', join(work, 'nope'), '--printer', 'ipp://p'], /cannot read the credential file .*ENOENT/],
+      [['--server', 'ftp://x', '--credential-file', cred, '--printer', 'ipp://p', '--payment', 'free'], /http:\/\/ or https:\/\//],
+      [['--server', 'http://x', '--credential-file', cred, '--printer', 'lpd://p', '--payment', 'free'], /ipp:\/\//],
+      [['--server', 'http://x', '--credential-file', join(work, 'nope'), '--printer', 'ipp://p', '--payment', 'free'], /cannot read the credential file .*ENOENT/],
       [[...good, '--decision-timeout-seconds=-5'], /positive number of seconds/],
       [[...good, '--decision-timeout-seconds', '0'], /positive number of seconds/],
       [[...good, '--print-timeout-seconds', 'soon'], /positive number of seconds/],

@@ -1,7 +1,7 @@
 import { CERTIFICATE_TYPES, formatReceiptNumber, type CertificateType, type PrintConfirmationRequest } from '@cert/common';
 import { ApplicantCore } from 'desktop-applicant';
 import { startApplicantWebHost } from 'desktop-applicant/web-host';
-import { IppPrinter, KioskApi, KioskSession, type KioskProgress } from 'kiosk-shell';
+import { CashPayment, IppPrinter, KioskApi, KioskSession, type KioskProgress } from 'kiosk-shell';
 import { startKioskWebHost } from 'kiosk-shell/web-host';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../rig/server-process.ts';
 import { startDeviceRig } from '../rig/device-rig.ts';
 import { untilEvent } from '../rig/until-event.ts';
+import { startVirtualCashUnit, type VirtualCashUnit } from '../rig/virtual-cash-unit.ts';
+import { createInterface } from 'node:readline';
 import { buildApp } from '../build/build-apps.ts';
 import { DEMO_KIOSKS } from './seed-demo.ts';
 import { DEFAULT_AUTH_PIN } from '../virtual-card/persona.ts';
@@ -43,7 +45,10 @@ say('starting pcscd with vpcd readers, ippeveprinter and the issuance server');
 const rig = await startDeviceRig({ serverProcess: true });
 say('server listening', rig.serverUrl);
 say('virtual printer', rig.printer.uri);
+const cashUnit: VirtualCashUnit = await startVirtualCashUnit();
+say('virtual cash unit (ccTalk coin acceptor, bill validator, hoppers) on a socat pty', cashUnit.serialPath);
 let applicant: ApplicantCore | null = null;
+let cash: CashPayment | null = null;
 try {
   await rig.insertCardProcess(values.resident!);
   say(`virtual My Number card of ${values.resident} inserted`, rig.slots[0]!.readerName);
@@ -70,10 +75,11 @@ try {
   const login = await applicant.login(DEFAULT_AUTH_PIN);
   say('PIN verified on the card and card-signed login accepted', login.resident.displayName);
   await applicant.whenConnected();
-  const kiosk = new KioskSession(new KioskApi({ baseUrl: rig.serverUrl }, rig.kiosks[0]!.credential), new IppPrinter(rig.printer.uri));
+  cash = await CashPayment.open(cashUnit.serialPath);
+  const kiosk = new KioskSession(new KioskApi({ baseUrl: rig.serverUrl }, rig.kiosks[0]!.credential), new IppPrinter(rig.printer.uri), { payment: cash });
   const outDir = join(REPO_ROOT, '.demo-data');
   mkdirSync(outDir, { recursive: true });
-  const printed: { type: CertificateType; receipt: string; lifecycle: string[]; jobId: number | string; bytes: number; path: string }[] = [];
+  const printed: { type: CertificateType; receipt: string; lifecycle: string[]; jobId: number | string; bytes: number; path: string; money: string }[] = [];
   for (const type of types) {
     const application = await applicant.apply({ certificateType: type, options: DEMO_ORDERS[type], copies: 1 });
     say(`application for ${type} submitted`, `receipt number ${formatReceiptNumber(application.receiptNumber)} (valid until ${application.expiresAt})`);
@@ -93,6 +99,13 @@ try {
       if (step && lifecycle.at(-1) !== step) lifecycle.push(step);
       if (p.kind === 'phase') say(`kiosk: ${p.phase}`);
       if (p.kind === 'job') say(`kiosk: printer job ${p.job.state}`);
+      if (p.kind === 'payment') say(`kiosk: payment ${p.payment.state}`, `¥${p.payment.inserted} of ¥${p.payment.due} inserted${p.payment.paidOut ? `, ¥${p.payment.paidOut} paid out` : ''}`);
+      // The resident pays the fee with a ¥100 coin and a ¥1,000 note: the kiosk gives change.
+      if (p.kind === 'payment' && p.payment.state === 'inserting' && p.payment.inserted === 0 && p.payment.accepting.length > 0) {
+        say('resident inserts a ¥100 coin and a ¥1,000 note into the virtual cash unit');
+        cashUnit.insertCoin(100);
+        setTimeout(() => cashUnit.insertNote(), 300);
+      }
     };
     applicant.on('receipts', onReceipts);
     applicant.on('confirmation-request', onRequest);
@@ -101,13 +114,15 @@ try {
       say('kiosk: receipt number typed', formatReceiptNumber(application.receiptNumber));
       const outcome = await kiosk.issue(formatReceiptNumber(application.receiptNumber));
       if (outcome.status !== 'printed') throw new Error(`the kiosk ended with ${outcome.status}: ${outcome.error ?? ''}`);
+      const pay = outcome.payment;
+      const money = pay ? `fee ¥${pay.due}, inserted ¥${pay.inserted}, change ¥${pay.change} (${pay.payouts.map((c) => `${c.count}×¥${c.yen}`).join(' + ') || 'none'})` : 'free';
       // The applicant hears of "printed" over its socket, a moment after the kiosk reported it.
       await untilEvent(applicant, 'receipts', () => lifecycle.includes('application:printed'), 'the applicant to see its application printed', 5000);
       const doc = rig.printer.documents().at(-1);
       if (!doc) throw new Error('the printer received no document');
       const kept = join(outDir, `printed-${type}-${application.receiptNumber}.pdf`);
       copyFileSync(doc.path, kept);
-      printed.push({ type, receipt: formatReceiptNumber(application.receiptNumber), lifecycle, jobId: outcome.jobId ?? doc.jobId, bytes: doc.bytes, path: values.keep ? doc.path : kept });
+      printed.push({ type, receipt: formatReceiptNumber(application.receiptNumber), lifecycle, jobId: outcome.jobId ?? doc.jobId, bytes: doc.bytes, path: values.keep ? doc.path : kept, money });
     } finally {
       applicant.off('receipts', onReceipts);
       applicant.off('confirmation-request', onRequest);
@@ -120,6 +135,7 @@ try {
     console.log(`certificate    : ${p.type}`);
     console.log(`receipt number : ${p.receipt}`);
     console.log(`lifecycle      : ${p.lifecycle.join(' → ')}`);
+    console.log(`payment        : ${p.money}`);
     console.log(`printer job    : ${p.jobId} (${p.bytes} bytes)`);
     console.log(`printed PDF    : ${p.path}${values.keep ? '' : ' (copied from the printer spool, which is removed on exit)'}`);
   }
@@ -138,6 +154,8 @@ try {
   process.exitCode = 1;
 } finally {
   applicant?.stop();
+  await cash?.close();
+  await cashUnit.stop();
   await rig.close();
 }
 
@@ -158,18 +176,30 @@ async function runWebMode(): Promise<void> {
     printTimeoutMs: 120_000,
     adminCode: null,
     stateDir: join(rig.work, 'kiosk-state'),
+    payment: { mode: 'cash', device: 'cctalk', serialPath: cashUnit.serialPath, idleTimeoutSeconds: 120 },
+  });
+  // The resident's hand at the cash unit: the terminal takes coins and notes while the kiosk asks for the fee.
+  const hand = createInterface({ input: process.stdin });
+  hand.on('line', (line) => {
+    const v = line.trim();
+    if (v === '1000') cashUnit.insertNote();
+    else if (['10', '50', '100', '500'].includes(v)) cashUnit.insertCoin(Number(v) as 10 | 50 | 100 | 500);
+    else if (v) console.log('type 10, 50, 100, 500 (coins) or 1000 (note) and Enter');
   });
   console.log('');
   console.log(`applicant UI : ${applicantUi.url}`);
   console.log(`kiosk UI     : ${kioskUi.url}`);
   console.log(`card PIN     : ${DEFAULT_AUTH_PIN} (virtual card of ${values.resident} in "${rig.slots[0]!.readerName}")`);
   console.log(`printer spool: ${rig.printer.spoolDir}`);
+  console.log('cash unit    : when the kiosk asks for the fee, type 10, 50, 100, 500 (coins) or 1000 (note) and Enter here');
   console.log('Ctrl-C stops everything.');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  hand.close();
   await kioskUi.close();
   await applicantUi.close();
+  await cashUnit.stop();
   await rig.close();
 }

@@ -78,6 +78,7 @@ function kioskSuite(rigOverrides: Parameters<typeof startIssuanceRig>[0] = {}) {
         printTimeoutMs: 30_000,
         adminCode: null,
         stateDir,
+        payment: { mode: 'free' },
         session: { jobPollIntervalMs: 50, retryDelayMs: 100, printerFaultToleranceMs: 2000 },
         ...overrides,
       };

@@ -14,7 +14,7 @@ describe('kiosk web-mode command', function () {
     await buildApp('kiosk-shell');
     const dir = mkdtempSync(join(tmpdir(), 'kiosk-web-main-'));
     writeFileSync(join(dir, 'credential'), 'x');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'kiosk-shell/src/host/web-main.ts'), '--server', 'http://127.0.0.1:9', '--credential-file', join(dir, 'credential'), '--printer', 'ipp://127.0.0.1:9/ipp/print', '--url-file', join(dir, 'url'), '--state-dir', join(dir, 'state')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'kiosk-shell/src/host/web-main.ts'), '--server', 'http://127.0.0.1:9', '--credential-file', join(dir, 'credential'), '--printer', 'ipp://127.0.0.1:9/ipp/print', '--payment', 'free', '--url-file', join(dir, 'url'), '--state-dir', join(dir, 'state')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

@@ -28,6 +28,7 @@ describe('Electron kiosk shell (electron double)', () => {
     storeName: 'コンビニ テスト駅前店',
     adminCode: ADMIN_CODE,
     stateDir: join(dir, 'state'),
+    payment: { mode: 'free' },
   });
   const start = async (options: { config?: object | null; env?: Record<string, string>; singleInstance?: boolean } = {}) => {
     f = fakeElectron(dir, { singleInstance: options.singleInstance ?? true });
@@ -218,7 +219,7 @@ describe('Electron kiosk shell (electron double)', () => {
     const r = await call('kiosk.info', []);
     assert.equal(r.error?.code, 'config_invalid');
     assert.match(r.error!.message, /cannot read the kiosk configuration file .*kiosk-config\.json: ENOENT/);
-    assert.match(r.error!.message, /serverUrl, credentialFile, printerUri and storeName/);
+    assert.match(r.error!.message, /serverUrl, credentialFile, printerUri, storeName and payment/);
     await kiosk.exit();
 
     // KIOSK_CONFIG points elsewhere, and a bad field is named.

@@ -136,7 +136,7 @@ describe('kiosk UI logic', () => {
       writeFileSync(join(dir, 'credential'), 'kiosk-secret\n');
     });
     after(() => rmSync(dir, { recursive: true, force: true }));
-    const base = { serverUrl: 'https://issuance.example/', credentialFile: 'credential', printerUri: 'ipp://printer.local:631/ipp/print', storeName: 'テスト店' };
+    const base = { serverUrl: 'https://issuance.example/', credentialFile: 'credential', printerUri: 'ipp://printer.local:631/ipp/print', storeName: 'テスト店', payment: { mode: 'free' } };
 
     it('reads the credential relative to the file, applies defaults and converts seconds', () => {
       const file = join(dir, 'kiosk-config.json');
@@ -175,13 +175,13 @@ describe('kiosk UI logic', () => {
   describe('web-mode command line', () => {
     it('parses the documented options and refuses mistakes with a clear message', () => {
       const cred = join(REPO_ROOT, 'package.json');
-      const ok = parseWebArgs(['--server', 'http://127.0.0.1:8443', '--credential-file', cred, '--printer', 'ipp://localhost:631/ipp/print', '--port', '0', '--inactivity-seconds', '45']);
+      const ok = parseWebArgs(['--server', 'http://127.0.0.1:8443', '--credential-file', cred, '--printer', 'ipp://localhost:631/ipp/print', '--payment', 'free', '--port', '0', '--inactivity-seconds', '45']);
       assert.equal(ok?.host.port, 0);
       assert.equal(ok?.host.inactivityMs, 45_000);
       assert.equal(parseWebArgs(['--help']), null);
       assert.throws(() => parseWebArgs(['--server', 'http://x']), (e: Error) => e instanceof WebUsageError && /missing --credential-file, --printer/.test(e.message));
-      assert.throws(() => parseWebArgs(['--server', 'ftp://x', '--credential-file', cred, '--printer', 'ipp://p']), /serverUrl: must be a https:\/\/ or http:\/\/ URL/);
-      assert.throws(() => parseWebArgs(['--server', 'http://x', '--credential-file', cred, '--printer', 'ipp://p', '--port', '99999']), /--port must be a port number/);
+      assert.throws(() => parseWebArgs(['--server', 'ftp://x', '--credential-file', cred, '--printer', 'ipp://p', '--payment', 'free']), /serverUrl: must be a https:\/\/ or http:\/\/ URL/);
+      assert.throws(() => parseWebArgs(['--server', 'http://x', '--credential-file', cred, '--printer', 'ipp://p', '--payment', 'free', '--port', '99999']), /--port must be a port number/);
       assert.throws(() => parseWebArgs(['--bogus']), /Unknown option '--bogus'/);
     });
   });

@@ -122,6 +122,7 @@ describe('both UIs in Chromium over the device rig: resident at home, store kios
     printTimeoutMs: 30_000,
     adminCode: null,
     stateDir: join(rig.work, `kiosk-state-${i}`),
+    payment: { mode: 'free' },
     session: { jobPollIntervalMs: 50, retryDelayMs: 100, printerFaultToleranceMs: 2000 },
     log: (m) => hostLog.push(`kiosk ${i}: ${m}`),
     ...overrides,

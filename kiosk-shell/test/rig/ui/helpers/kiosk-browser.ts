@@ -77,6 +77,7 @@ export async function startSiteKiosk(site: KioskSite, overrides: Partial<KioskWe
     printTimeoutMs: 30_000,
     adminCode: null,
     stateDir,
+    payment: { mode: 'free' },
     session: { jobPollIntervalMs: 50, retryDelayMs: 100, printerFaultToleranceMs: 1500 },
     ...overrides,
   });
