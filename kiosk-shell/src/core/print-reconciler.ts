@@ -13,7 +13,8 @@
 //   any unjudged phase     printer does not answer               nothing yet: ask again with back-off
 //   reporting              (not asked: the outcome is recorded)  the recorded outcome
 //   needs_staff            (not asked)                           nothing; the entry goes once the server shows the
-//                                                                attempt settled (staff: `issuances settle`)
+//                                                                attempt settled (staff: `issuances settle`), after
+//                                                                its money is reported with staff's outcome
 //
 // Money (issue 11): an entry's `payment` goes with its report. Before a `failed` report, whatever
 // the kiosk holds is paid back through the payment device (what it cannot pay becomes a refund
@@ -369,6 +370,7 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
     try {
       const { status } = await this.server.issuance(entry.issuanceId, 0);
       if (FINAL_ISSUANCE_STATUSES.includes(status)) {
+        if (entry.payment) return this.reportSettledPayment(entry, status);
         this.forget(entry.issuanceId);
         this.emit('event', { kind: 'settled', entry, status });
         return null;
@@ -377,6 +379,23 @@ export class PrintReconciler extends EventEmitter<{ event: [ReconcileEvent]; cha
       if (!isTransient(e)) this.emit('event', { kind: 'journal-error', issuanceId: entry.issuanceId, error: `cannot check the issuance: ${errorText(e)}` });
     }
     return this.later(entry, null);
+  }
+
+  /**
+   * Staff settled a paid job whose fate the printer forgot: the money goes to the server with the
+   * outcome they chose, so that settlement counts it. Not printed: the resident has left, so
+   * nothing is paid out into the tray; what the kiosk holds is owed against a slip code.
+   */
+  private async reportSettledPayment(entry: JournalEntry, status: IssuanceStatus): Promise<number | null> {
+    const p = entry.payment!;
+    const printed = status === 'printed';
+    const held = heldYen(p);
+    const owing = !printed && held > 0 ? withPayment(entry, { ...p, owed: p.owed + held, slipCode: p.slipCode ?? newSlipCode() }) : entry;
+    const detail = `settled by staff as ${printed ? 'printed' : 'not printed'}`;
+    const next = advance(owing, { phase: 'reporting', outcome: printed ? 'printed' : 'failed', detail });
+    if (!this.record(next)) return this.later(entry, 'the journal could not be written');
+    if (next.payment && next.payment.owed > p.owed) this.emit('event', { kind: 'paid-back', entry: next, purpose: 'refund', paid: 0, owed: next.payment.owed - p.owed });
+    return this.deliver(next);
   }
 
   /** Schedules the entry again with back-off (`why` null: a staff entry, re-checked at the longest delay). */

@@ -10,7 +10,7 @@ import { startVirtualPrinter, type VirtualPrinter } from '@cert/scripts/rig';
 import { IppPrinter } from '../../src/core/ipp-printer.ts';
 import { KioskApi } from '../../src/core/kiosk-api.ts';
 import { KioskSession } from '../../src/core/kiosk-session.ts';
-import { advance, firstEntry, type JournalEntry } from '../../src/core/print-journal.ts';
+import { advance, firstEntry, withPayment, type JournalEntry } from '../../src/core/print-journal.ts';
 import { PrintReconciler, type ReconcileEvent } from '../../src/core/print-reconciler.ts';
 import { JournalDirectory } from '../../src/state/journal-directory.ts';
 import { openStateDir, StateDirError } from '../../src/state/state-dir.ts';
@@ -250,4 +250,45 @@ describe('print reconciler rules against the real server and ippeveprinter', fun
     assert.deepEqual(seen.map((e) => e.kind === 'settled' && e.status), ['print_failed']);
     assert.deepEqual(dir.list(), []);
   });
+
+  for (const outcome of ['printed', 'not-printed'] as const) {
+    it(`needs_staff with money: staff settle it ${outcome}, and the money reaches the server with that outcome (settlement counts every yen)`, async () => {
+      const { app, issuanceId, entry } = await delivered();
+      const paid = withPayment(advance(entry, { phase: 'needs_staff', detail: 'the printer does not know job 9' }), {
+        device: 'cctalk',
+        due: app.fee,
+        credits: [{ yen: 500, source: 'coin', counter: 1 }],
+        payouts: [100, 100, 100],
+        change: 500 - app.fee,
+        refunded: 0,
+        owed: 0,
+      });
+      assert.deepEqual(await settle(paid), [], 'the attempt is still open: nothing is reported');
+      // What the print-timeout sweep does to a delivered attempt whose result never came.
+      await rig.server.context.store.db.write(async (x) => {
+        await x.run(`UPDATE issuance_attempts SET status = 'outcome_unknown' WHERE id = ?`, [issuanceId]);
+        await x.run(`UPDATE applications SET status = 'outcome_unknown' WHERE id = ?`, [app.applicationId]);
+      });
+      await rig.server.context.admin.settleIssuance(issuanceId, outcome);
+      const fresh = new PrintReconciler(dir, api, ipp);
+      const seen: ReconcileEvent[] = [];
+      fresh.on('event', (e) => seen.push(e));
+      await fresh.pass();
+      assert.deepEqual(dir.list(), [], 'let go once the server has the money');
+      const row = await rig.server.context.store.read((tx) => tx.payments.get(issuanceId));
+      if (outcome === 'printed') {
+        assert.equal(row?.outcome, 'printed');
+        assert.equal(row?.collected, app.fee);
+        assert.equal(row?.report.refundOwed, 0);
+      } else {
+        // The resident has left: nothing is paid into the tray, the fee is owed against a slip.
+        assert.equal(row?.outcome, 'failed');
+        assert.equal(row?.collected, 0);
+        assert.equal(row?.report.refundOwed, app.fee);
+        assert.match(row?.report.slipCode ?? '', /^R-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+        assert.ok(seen.some((e) => e.kind === 'paid-back' && e.paid === 0 && e.owed === app.fee));
+      }
+      assert.ok(seen.some((e) => e.kind === 'reported'));
+    });
+  }
 });
