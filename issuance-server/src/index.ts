@@ -6,3 +6,4 @@ export { createLogger } from './logger.ts';
 export { DEFAULT_FONT_PATH } from './documents/font-source.ts';
 export { MANIFEST_ASSET, SERVER_ASSETS, type AssetManifest } from './runtime/single-executable.ts';
 export { readSealImages } from './cli/seal-images.ts';
+export { bundlePhoneApp, serializePhoneApp } from './runtime/phone-app-bundle.ts';

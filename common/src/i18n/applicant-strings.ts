@@ -141,8 +141,8 @@ const ja = {
     stepsHeading: '印刷のしかた',
     steps: [
       'コンビニのマルチコピー機で「証明書交付（受付番号）」を選びます。',
-      '受付番号を入力するか、QRコードを読み取らせます。カードと暗証番号は不要です。',
-      'このアプリに印刷の確認が表示されたら、内容を確かめて「印刷を許可する」を押します。',
+      '受付番号を入力するか、QRコード（登録したスマートフォンにも表示されます）を読み取らせます。カードと暗証番号は不要です。',
+      '登録したスマートフォン（またはこのアプリ）に印刷の確認が表示されたら、内容を確かめて許可します。スマートフォンは「スマートフォンを登録」から一度だけ登録します。',
     ],
     toList: '申請の一覧を見る',
     another: '別の証明書を申請する',
@@ -421,8 +421,8 @@ const en: ApplicantStrings = {
     stepsHeading: 'How to print',
     steps: [
       'At the store’s multi-function copier, choose “Certificates (receipt number)”.',
-      'Type the receipt number or scan the QR code. No card or PIN is needed at the store.',
-      'When this app asks you to confirm the print, check the details and press “Allow printing”.',
+      'Type the receipt number or scan the QR code (your paired phone shows it too). No card or PIN is needed at the store.',
+      'When your paired phone (or this app) asks you to confirm the print, check the details and allow it. Pair a phone once under “Pair a smartphone”.',
     ],
     toList: 'See my applications',
     another: 'Apply for another certificate',

@@ -7,6 +7,7 @@ import { AuditLog, type AuditEvent, type PendingAuditEvent } from './audit-log.t
 import type { ChangeFeed, LifecycleChange } from './change-feed.ts';
 import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
 import { KioskStore } from './kiosk-store.ts';
+import { PhoneStore } from './phone-store.ts';
 import { RateLimitStore } from './rate-limit-store.ts';
 import { RecordStore } from './record-store.ts';
 import { ApiClientStore } from './api-client-store.ts';
@@ -28,6 +29,7 @@ export class Tx {
   readonly records: RecordStore;
   readonly apiClients: ApiClientStore;
   readonly settings: SettingsStore;
+  readonly phones: PhoneStore;
   readonly auditLog: AuditLog;
   /** Audit events to append when the transaction ends. */
   readonly pendingAudit: PendingAuditEvent[] = [];
@@ -48,6 +50,7 @@ export class Tx {
     this.records = new RecordStore(sql);
     this.apiClients = new ApiClientStore(sql);
     this.settings = new SettingsStore(sql);
+    this.phones = new PhoneStore(sql);
     this.auditLog = new AuditLog(sql);
   }
 
