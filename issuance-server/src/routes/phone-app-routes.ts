@@ -34,7 +34,8 @@ export function phoneAppCsp(origin: string): string {
 /** Serves the phone approval web app under /phone/ (strict CSP; the shell may be cached by its service worker, never API answers). */
 export function phoneAppRoutes(files: () => Promise<PhoneAppFiles>, origin: () => string): Router {
   const r = Router();
-  r.get(PHONE_APP_PATH.slice(0, -1), (_req, res) => res.redirect(301, PHONE_APP_PATH));
+  // Express routes ignore a trailing slash, so the bare path is told apart here.
+  r.use((req, res, next) => (req.method === 'GET' && req.path === PHONE_APP_PATH.slice(0, -1) ? res.redirect(301, PHONE_APP_PATH) : next()));
   r.get(`${PHONE_APP_PATH}{:file}`, async (req, res) => {
     const name = (req.params as { file?: string }).file ?? 'index.html';
     let app: PhoneAppFiles;
