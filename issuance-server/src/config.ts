@@ -51,8 +51,8 @@ export interface ServerConfig {
   phoneRegistrationRateLimit: RateLimit;
   /** `sub` of the VAPID JWT (mailto: or https: URL); defaults to the public URL when it is https. */
   pushContact?: string;
-  /** Accept plain-http push endpoints on loopback (a local test push service); never in production. */
-  pushLoopbackHttp: boolean;
+  /** A PEM file of extra trust anchors for push services (a private relay, or a test push service); the system's roots are always trusted. */
+  pushCaPath?: string;
   /** How often the audit log's head is signed and exported. */
   auditCheckpointIntervalMs: number;
   /** A file (kept away from the data directory) that every signed checkpoint is appended to. */
@@ -90,7 +90,6 @@ export function defaultServerConfig(dataDir: string): ServerConfig {
     phoneValidityMs: 365 * 24 * 3600_000,
     pairingRateLimit: { burst: 5, perMinute: 2 },
     phoneRegistrationRateLimit: { burst: 10, perMinute: 10 },
-    pushLoopbackHttp: false,
     auditCheckpointIntervalMs: 5 * 60_000,
     logLevel: 'info',
     clock: Date.now,

@@ -66,7 +66,7 @@ export function createContext(config: ServerConfig, log: Logger, publicUrl: () =
   const records = new RecordService(store, config.clock, async () => renderer.coverage);
   // The VAPID `sub`: whom a push service can contact about this sender.
   const pushContact = () => config.pushContact ?? (publicUrl().startsWith('https:') ? new URL(publicUrl()).origin : 'mailto:push-contact@invalid');
-  const phones = new PhoneService(store, config, publicUrl, new PushService(store, pushContact, config.clock, log), log);
+  const phones = new PhoneService(store, config, publicUrl, new PushService(store, pushContact, config.clock, log, config.pushCaPath), log);
   return {
     store,
     renderer,

@@ -381,7 +381,7 @@ export class PhoneService {
 
   /** Stores (or clears) the phone's push subscription. */
   async setPush(phoneId: string, sub: PushSubscriptionJson | null): Promise<void> {
-    if (sub && !pushEndpointAllowed(sub.endpoint, this.config.pushLoopbackHttp)) throw new ServiceError('invalid_request', 'push endpoints must be https URLs');
+    if (sub && !pushEndpointAllowed(sub.endpoint)) throw new ServiceError('invalid_request', 'push endpoints must be https URLs');
     await this.store.write((tx) => tx.phones.setPush(phoneId, sub ? { endpoint: sub.endpoint, p256dh: sub.keys.p256dh, auth: sub.keys.auth } : null));
   }
 
@@ -400,7 +400,7 @@ export class PhoneService {
   /** Pushes "a confirmation is waiting" to phones without a live page; a subscription the push service calls gone is forgotten. */
   async notify(phones: readonly PhoneRecord[], ttlSeconds: number): Promise<void> {
     for (const p of phones) {
-      if (!p.push || !pushEndpointAllowed(p.push.endpoint, this.config.pushLoopbackHttp)) continue;
+      if (!p.push || !pushEndpointAllowed(p.push.endpoint)) continue;
       const outcome = await this.push.send(p.push, { kind: 'print-confirmation' }, ttlSeconds);
       if (outcome === 'gone') await this.store.write((tx) => tx.phones.setPush(p.id, null));
       this.log.info({ phone: p.id, outcome }, 'web push');

@@ -6,11 +6,13 @@
 // its authenticated socket.
 import type { PushPayload } from '@cert/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import type { Logger } from 'pino';
 import webpush from 'web-push';
 import type { PushTarget } from '../store/phone-store.ts';
 import type { Store, Tx } from '../store/store.ts';
-import { isLoopbackHost } from './loopback.ts';
 
 /** Purpose of the VAPID key pair in `server_keys`. */
 export const VAPID_KEY_PURPOSE = 'vapid';
@@ -39,16 +41,14 @@ export async function ensureVapidKeys(tx: Tx, now: number): Promise<VapidKeys> {
   return { publicKey: raw.toString('base64url'), privateKey: jwk.d! };
 }
 
-/** Whether a push endpoint may be called: https, or plain http to a loopback push service when the configuration allows it (tests). */
-export function pushEndpointAllowed(endpoint: string, allowLoopbackHttp: boolean): boolean {
-  let url: URL;
+/** Whether a push endpoint may be called: an https URL without credentials (push services speak only TLS). */
+export function pushEndpointAllowed(endpoint: string): boolean {
   try {
-    url = new URL(endpoint);
+    const url = new URL(endpoint);
+    return url.protocol === 'https:' && !url.username && !url.password;
   } catch {
     return false;
   }
-  if (url.protocol === 'https:') return !url.username && !url.password;
-  return allowLoopbackHttp && url.protocol === 'http:' && isLoopbackHost(url.hostname);
 }
 
 /** What happened to one push. */
@@ -57,13 +57,18 @@ export type PushOutcome = 'sent' | 'gone' | 'failed';
 /** Sends Web Push messages with the server's VAPID key. */
 export class PushService {
   private keys: Promise<VapidKeys> | null = null;
+  /** An agent trusting the extra anchors as well as the system's, when some are configured. */
+  private readonly agent: Agent | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly subject: () => string,
     private readonly clock: () => number,
     private readonly log: Logger,
-  ) {}
+    caPath?: string,
+  ) {
+    this.agent = caPath ? new Agent({ ca: [...rootCertificates, readFileSync(caPath, 'utf8')], keepAlive: false }) : undefined;
+  }
 
   /** The VAPID key pair (made on first use when the data directory predates it). */
   vapidKeys(): Promise<VapidKeys> {
@@ -83,6 +88,7 @@ export class PushService {
         TTL: Math.max(0, Math.floor(ttlSeconds)),
         urgency: 'high',
         timeout: 10_000,
+        ...(this.agent ? { agent: this.agent } : {}),
       });
       return 'sent';
     } catch (err) {

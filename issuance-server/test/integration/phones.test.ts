@@ -1,71 +1,13 @@
 // Paired phones against the real server: pairing from a card session, passkey registration and
 // approvals (a software authenticator with real keys and CBOR), the phone on the applicant
 // socket, the binding rule, and every refusal the issue lists.
-import {
-  createPairingResponseSchema,
-  pairedPhonesResponseSchema,
-  pairingStateSchema,
-  passkeyApprovalChallenge,
-  phoneKeyCode,
-  phonePairingSignedText,
-  registrationOptionsResponseSchema,
-  type Application,
-} from '@cert/common';
+import { pairedPhonesResponseSchema, pairingStateSchema, passkeyApprovalChallenge, phoneKeyCode, phonePairingSignedText, registrationOptionsResponseSchema, type Application } from '@cert/common';
 import assert from 'node:assert/strict';
-import { TestDevice, TestServer, assertError, type Applicant, type TestSocket } from './harness.ts';
-import { SoftPasskey, type AuthenticatorQuirks } from './soft-authenticator.ts';
+import { TestServer, assertError, type Applicant, type TestSocket } from './harness.ts';
+import { pairPhone, startPairing, TestPhone } from './phone-helpers.ts';
+import { SoftPasskey } from './soft-authenticator.ts';
 
 const encoder = new TextEncoder();
-
-/** A phone as the web app acts: its device key, its passkey, its socket. */
-class TestPhone {
-  readonly device = new TestDevice();
-  passkey!: SoftPasskey;
-  phoneId = '';
-
-  constructor(private readonly server: TestServer) {}
-
-  get origin(): string {
-    return this.server.url.replace('127.0.0.1', 'localhost');
-  }
-
-  /** Claims a pairing secret (raw answer). */
-  options(secret: string, label = 'テスト電話') {
-    return this.server.http('POST', '/api/v1/phone/registration/options', { json: { secret, devicePublicKey: this.device.publicKeyBase64, label } });
-  }
-
-  /** Claims the secret and registers a passkey with it (raw answer of the registration). */
-  async register(secret: string, quirks: AuthenticatorQuirks = {}) {
-    const res = await this.options(secret);
-    assert.equal(res.status, 200, res.text);
-    const options = registrationOptionsResponseSchema.parse(res.json);
-    assert.equal(options.options.rp.id, 'localhost');
-    assert.equal((options.options as { authenticatorSelection?: { userVerification?: string } }).authenticatorSelection?.userVerification, 'required');
-    this.passkey = new SoftPasskey(this.origin, 'localhost');
-    const credential = this.passkey.register(options.options.challenge, quirks);
-    const signature = this.device.sign(phonePairingSignedText(options.pairingId, options.options.challenge));
-    const reg = await this.server.http('POST', '/api/v1/phone/registration', { json: { pairingId: options.pairingId, secret, credential, signature } });
-    if (reg.status === 201) this.phoneId = reg.json.phoneId as string;
-    return reg;
-  }
-
-  /** The approval message with a passkey assertion over `challenge` (by default the one bound to the request). */
-  approval(requestId: string, quirks: AuthenticatorQuirks = {}, challenge = passkeyApprovalChallenge(requestId)): Record<string, unknown> {
-    return { ...this.device.response(requestId, true), assertion: this.passkey.assert(challenge, quirks) };
-  }
-}
-
-/** Starts a pairing from the applicant's session; returns its id and the secret from the URL's fragment. */
-async function startPairing(server: TestServer, who: Applicant): Promise<{ pairingId: string; secret: string; url: URL }> {
-  const res = await server.http('POST', '/api/v1/phones/pairings', { bearer: who.token });
-  assert.equal(res.status, 201, res.text);
-  const body = createPairingResponseSchema.parse(res.json);
-  const url = new URL(body.url);
-  const secret = new URLSearchParams(url.hash.slice(1)).get('pair')!;
-  assert.ok(Buffer.from(secret, 'base64url').length >= 16, 'the secret has at least 128 bits');
-  assert.ok(Date.parse(body.expiresAt) - Date.now() <= 5 * 60_000 + 1000, 'valid at most 5 minutes');
-  return { pairingId: body.pairingId, secret, url };
-}
 
 describe('paired phones: pairing, approval with a passkey, and every refusal', function () {
   this.timeout(60_000);
@@ -74,17 +16,6 @@ describe('paired phones: pairing, approval with a passkey, and every refusal', f
   let phone: TestPhone;
   let pc: TestSocket;
   let phoneSocket: TestSocket;
-
-  /** A fully paired phone of `who` (registered and confirmed on the PC). */
-  async function pairPhone(who: Applicant): Promise<TestPhone> {
-    const p = new TestPhone(server);
-    const { pairingId, secret } = await startPairing(server, who);
-    const reg = await p.register(secret);
-    assert.equal(reg.status, 201, reg.text);
-    const confirmed = await server.http('POST', `/api/v1/phones/pairings/${pairingId}/confirm`, { bearer: who.token });
-    assert.equal(confirmed.status, 200, confirmed.text);
-    return p;
-  }
 
   /** A kiosk claims the application; returns the request as `sock` received it. */
   async function claimAndWait(app: Application, ...socks: TestSocket[]) {
@@ -264,7 +195,7 @@ describe('paired phones: pairing, approval with a passkey, and every refusal', f
 
   it("another resident's phone, even paired on the same PC, sees and answers nothing of this resident's", async () => {
     const hanako = await server.login('R0002', taro.device);
-    const hanakoPhone = await pairPhone(hanako);
+    const hanakoPhone = await pairPhone(server, hanako);
     const sock = await server.deviceSocket(hanakoPhone.device);
     const state = await sock.next('phone-state', (m) => m.status === 'active');
     const app = await server.apply(taro);
@@ -277,7 +208,7 @@ describe('paired phones: pairing, approval with a passkey, and every refusal', f
   });
 
   it('a removed phone is disconnected, refused when it comes back, and its answers count for nothing', async () => {
-    const p = await pairPhone(taro);
+    const p = await pairPhone(server, taro);
     const sock = await server.deviceSocket(p.device);
     await sock.next('phone-state', (m) => m.status === 'active');
     const app = await server.apply(taro);
@@ -298,7 +229,7 @@ describe('paired phones: pairing, approval with a passkey, and every refusal', f
 
   it('a phone stops working when the card certificate is revoked, and when it expires', async () => {
     const jiro = await server.login('R0003');
-    const p = await pairPhone(jiro);
+    const p = await pairPhone(server, jiro);
     const phoneRow = (await server.query<{ card_anchor_sha256: string; card_serial: string }>('SELECT card_anchor_sha256, card_serial FROM phones WHERE id = ?', [p.phoneId]))[0]!;
     await server.execute('INSERT INTO revoked_serials (anchor_sha256, serial) VALUES (?, ?)', [phoneRow.card_anchor_sha256, phoneRow.card_serial]);
     try {
