@@ -470,6 +470,11 @@ langButton.addEventListener('click', () => {
   render();
 });
 
+// A pairing link opened where the app is already open changes only the fragment.
+window.addEventListener('hashchange', () => {
+  if (!state.identity && new URLSearchParams(location.hash.slice(1)).get('pair')) go('pair');
+});
+
 async function start(): Promise<void> {
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => undefined);
   fetch('/api/v1/catalog')
