@@ -238,7 +238,9 @@ const SCREENS: Record<View, (s: PhoneStrings) => HTMLElement> = {
   },
   outcome: (s) => {
     const o = state.outcome;
-    const status = o ? (o.here || o.status === 'confirmation_pending' ? s.outcome.statuses[o.status] : `${s.outcome.statuses.answeredElsewhere} ${s.outcome.statuses[o.status]}`) : '';
+    const text = o ? s.outcome.statuses[o.status] : '';
+    // Japanese sentences join without a space.
+    const status = o && !o.here && o.status !== 'confirmation_pending' ? [s.outcome.statuses.answeredElsewhere, text].join(state.lang === 'ja' ? '' : ' ') : text;
     return h(
       'section',
       {},
