@@ -246,6 +246,14 @@ describe('the phone in the resident’s hand: pairing, the receipt QR at the kio
     await phone.locator(`button[data-receipt="${receipt}"]`).waitFor({ state: 'detached' });
     // The PC was asked too; it shows how the phone's answer ended.
     await closePcPrompt();
+    // The service worker cached the app's shell and nothing else (no API answer, no receipt).
+    const cached = await phone.evaluate<string[]>(`(async () => {
+      const urls = [];
+      for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(new URL(r.url).pathname);
+      return urls.sort();
+    })()`);
+    assert.ok(cached.length > 0, 'the shell is cached for offline start');
+    for (const path of cached) assert.match(path, /^\/phone\/(app\.js|styles\.css|manifest\.webmanifest|icon\.svg)?$/, `only the shell is cached: ${path}`);
     assert.deepEqual(problems, []);
   });
 
