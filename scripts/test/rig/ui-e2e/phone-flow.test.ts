@@ -197,6 +197,7 @@ describe('the phone in the resident’s hand: pairing, the receipt QR at the kio
     assert.match(url, /^http:\/\/localhost:\d+\/phone\/#pair=[A-Za-z0-9_-]{43}$/, 'the pairing URL as text on the PC');
     await pc.locator('#pairing-qr').waitFor();
     await assertAccessible(pc, 'PC pairing QR');
+    await pc.screenshot({ path: join(SHOTS, 'pc-01-pairing-qr.png'), fullPage: true });
 
     await phone.goto(url);
     await phone.locator('#pair-submit').waitFor();
@@ -212,8 +213,11 @@ describe('the phone in the resident’s hand: pairing, the receipt QR at the kio
     assert.equal(((await pc.locator('#pairing-code').textContent()) ?? '').trim(), phoneCode, 'the PC shows the code the phone shows');
     assert.match((await pc.locator('#pairing-phone').textContent()) ?? '', /Pixel テスト/);
     await assertAccessible(pc, 'PC pairing confirmation');
+    await pc.screenshot({ path: join(SHOTS, 'pc-02-pairing-check-code.png'), fullPage: true });
     await pc.click('#pair-confirm');
     await pc.locator('tr[data-phone]', { hasText: phoneCode }).waitFor();
+    await assertAccessible(pc, 'PC phone list');
+    await pc.screenshot({ path: join(SHOTS, 'pc-03-phone-list.png'), fullPage: true });
     await heading(phone, pja.home.title);
     await phone.locator('#connection', { hasText: pja.connection.online }).waitFor();
     await phoneShots(phone, '04-home-empty');
