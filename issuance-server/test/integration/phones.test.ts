@@ -256,6 +256,10 @@ describe('paired phones: pairing, approval with a passkey, and every refusal', f
     for (const part of ["default-src 'none'", "script-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"]) assert.ok(csp.includes(part), `${part} in ${csp}`);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:\/\/(?!localhost)/);
     for (const file of ['app.js', 'sw.js', 'manifest.webmanifest', 'styles.css', 'icon.svg']) assert.equal((await server.http('GET', `/phone/${file}`)).status, 200, file);
+    const script = await fetch(new URL('/phone/app.js', server.url), { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(script.headers.get('content-encoding'), 'gzip');
+    assert.ok(Number(script.headers.get('content-length')) < 200_000, `the script travels compressed: ${script.headers.get('content-length')} bytes`);
+    assert.match(await script.text(), /passkey-approve/);
     const manifest = JSON.parse((await server.http('GET', '/phone/manifest.webmanifest')).text);
     assert.equal(manifest.scope, '/phone/');
     assertError(await server.http('GET', '/phone/secrets.json'), 404, 'not_found');

@@ -2,7 +2,7 @@
 // and check code to confirm here), and list the paired ones with last contact, to rename or remove.
 import type { PairedPhone, PairingState } from '@cert/common';
 import type { AppContext, ScreenFactory } from '../context.ts';
-import { h, whileBusy } from '../dom.ts';
+import { h, whileBusy, type Text } from '../dom.ts';
 
 /** How often the screen asks whether the phone has registered (the pairing lives ≤ 5 minutes). */
 const POLL_MS = 1500;
@@ -86,26 +86,19 @@ export const phonesScreen: ScreenFactory = (app) => {
     const phone = state.phone;
     const confirm = h('button', { type: 'button', class: 'primary', id: 'pair-confirm' }, t.confirm);
     const cancel = h('button', { type: 'button', id: 'pair-cancel' }, t.cancel);
-    confirm.addEventListener('click', () => {
-      void whileBusy(confirm, async () => {
-        try {
-          await app.api.invoke['phones.confirm'](state.pairingId);
-          app.go('phones', { info: (s) => s.phones.paired(phone.label) });
-        } catch (e) {
-          app.fail(e, box);
-        }
+    const answer = (button: HTMLButtonElement, call: 'phones.confirm' | 'phones.cancel', done: Text) =>
+      button.addEventListener('click', () => {
+        void whileBusy(button, async () => {
+          try {
+            await app.api.invoke[call](state.pairingId);
+            app.go('phones', { info: done });
+          } catch (e) {
+            app.fail(e, box);
+          }
+        });
       });
-    });
-    cancel.addEventListener('click', () => {
-      void whileBusy(cancel, async () => {
-        try {
-          await app.api.invoke['phones.cancel'](state.pairingId);
-          app.go('phones', { info: (s) => s.phones.cancelled });
-        } catch (e) {
-          app.fail(e, box);
-        }
-      });
-    });
+    answer(confirm, 'phones.confirm', (s) => s.phones.paired(phone.label));
+    answer(cancel, 'phones.cancel', (s) => s.phones.cancelled);
     panel.replaceChildren(
       h('p', { id: 'pairing-phone' }, t.registered(phone.label)),
       h('p', { id: 'pairing-code-label' }, t.codeLabel),
