@@ -16,7 +16,7 @@ const TYPES: Record<string, string> = {
  * The approval web app's policy: its own scripts, styles and socket only (no third-party
  * content, no inline code, no framing); QR codes are data: images.
  */
-export function phoneAppCsp(origin: string): string {
+function phoneAppCsp(origin: string): string {
   const ws = origin.replace(/^http/, 'ws');
   return [
     "default-src 'none'",

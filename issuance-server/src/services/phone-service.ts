@@ -29,7 +29,7 @@ import type { PairingRecord, PhoneRecord } from '../store/phone-store.ts';
 import type { Session } from '../store/session-store.ts';
 import type { Store, Tx } from '../store/store.ts';
 import { sha256Hex } from './certificate-verifier.ts';
-import { parseDeviceKey, verifyDeviceSignature, type DeviceKey } from './device-keys.ts';
+import { parseDeviceKey, verifyDeviceSignature } from './device-keys.ts';
 import { isLoopbackHost } from './loopback.ts';
 import { pushEndpointAllowed, type PushService } from './push-service.ts';
 import { takeTokens } from './rate-limiter.ts';
@@ -458,7 +458,3 @@ export class PhoneService {
   }
 }
 
-/** The device key of a phone as the socket verifies it. */
-export function phoneDeviceKey(phone: PhoneRecord): DeviceKey {
-  return parseDeviceKey(phone.publicKeyDer.toString('base64'));
-}
