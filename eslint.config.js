@@ -21,7 +21,7 @@ const root = import.meta.dirname;
 const APPS = ['desktop-applicant', 'kiosk-shell'];
 const OURS = ['common', 'issuance-server', ...APPS, 'scripts'];
 const CORE_FILES = APPS.map((app) => `${app}/src/core/**/*.ts`);
-const RENDERER_FILES = APPS.map((app) => `${app}/src/renderer/**/*.ts`);
+const RENDERER_FILES = [...APPS.map((app) => `${app}/src/renderer/**/*.ts`), 'issuance-server/src/phone-app/**/*.ts'];
 const SERVER = 'issuance-server/src';
 const IPC_RENDERER = 'Raw ipcRenderer belongs in electron/preload.ts, behind the typed bridge.';
 const NO_ELECTRON = 'Cores and renderers run without Electron.';
@@ -31,7 +31,7 @@ const zone = (target, from, message, except) => ({ target, from, message, ...(ex
 
 const layerZones = [
   zone('common', OURS.filter((w) => w !== 'common'), 'common/ is the shared contract: it imports nothing of ours.'),
-  ...['common/src/browser', ...APPS.map((app) => `${app}/src/renderer`)].map((target) =>
+  ...['common/src/browser', 'issuance-server/src/phone-app', ...APPS.map((app) => `${app}/src/renderer`)].map((target) =>
     zone(target, 'common/src/node', 'Browser code cannot run Node helpers; import @cert/common instead.'),
   ),
   ...APPS.map((app) =>
@@ -42,6 +42,7 @@ const layerZones = [
   ),
   zone([`${SERVER}/routes`, `${SERVER}/ws`], `${SERVER}/store`, 'Routes and sockets go through a service, never to the store.'),
   zone(`${SERVER}/services`, [`${SERVER}/routes`, `${SERVER}/ws`], 'Services know nothing of HTTP or sockets.'),
+  zone(`${SERVER}/phone-app`, [`${SERVER}/routes`, `${SERVER}/ws`, `${SERVER}/services`, `${SERVER}/store`, `${SERVER}/runtime`], 'The phone app runs in the browser: it reaches the server over HTTP and the socket only.'),
   zone(`${SERVER}/store`, [`${SERVER}/services`, `${SERVER}/routes`, `${SERVER}/ws`], 'The store is the bottom layer: it imports no service, route or socket.'),
 ];
 

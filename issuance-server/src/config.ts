@@ -44,6 +44,18 @@ export interface ServerConfig {
   authAddressRateLimit: RateLimit;
   /** Login challenges and logins of all clients together. */
   authGlobalRateLimit: RateLimit;
+  /** How long a phone pairing secret is valid (PC QR code → phone registration → confirmation on the PC). */
+  pairingTtlMs: number;
+  /** How long a paired phone stays trusted after its pairing is confirmed. */
+  phoneValidityMs: number;
+  /** Pairings a resident may start. */
+  pairingRateLimit: RateLimit;
+  /** Phone registration calls per client address. */
+  phoneRegistrationRateLimit: RateLimit;
+  /** `sub` of the VAPID JWT (mailto: or https: URL); defaults to the public URL when it is https. */
+  pushContact?: string;
+  /** A PEM file of extra trust anchors for push services (a private relay, or a test push service); the system's roots are always trusted. */
+  pushCaPath?: string;
   /** How often the audit log's head is signed and exported. */
   auditCheckpointIntervalMs: number;
   /** A file (kept away from the data directory) that every signed checkpoint is appended to. */
@@ -77,6 +89,10 @@ export function defaultServerConfig(dataDir: string): ServerConfig {
     globalRateLimit: { burst: 1000, perMinute: 6000 },
     authAddressRateLimit: { burst: 30, perMinute: 60 },
     authGlobalRateLimit: { burst: 3000, perMinute: 30_000 },
+    pairingTtlMs: 5 * 60_000,
+    phoneValidityMs: 365 * 24 * 3600_000,
+    pairingRateLimit: { burst: 5, perMinute: 2 },
+    phoneRegistrationRateLimit: { burst: 10, perMinute: 10 },
     auditCheckpointIntervalMs: 5 * 60_000,
     logLevel: 'info',
     clock: Date.now,

@@ -10,6 +10,8 @@ import { RecordService } from './services/record-service.ts';
 import { SettlementService } from './services/settlement-service.ts';
 import { IssuanceService } from './services/issuance-service.ts';
 import { LifecycleService } from './services/lifecycle-service.ts';
+import { PhoneService } from './services/phone-service.ts';
+import { PushService } from './services/push-service.ts';
 import { ChangeFeed } from './store/change-feed.ts';
 import { PostgresDatabase } from './store/db/postgres-database.ts';
 import type { SqlDatabase } from './store/db/sql.ts';
@@ -27,6 +29,7 @@ export interface ServerContext {
   auth: AuthService;
   applications: ApplicationService;
   issuance: IssuanceService;
+  phones: PhoneService;
   admin: AdminService;
   /** Closes the database (the renderer belongs to whoever made it). */
   close(): Promise<void>;
@@ -65,6 +68,9 @@ export async function createContext(config: ServerConfig, log: Logger, publicUrl
   const catalog = new CatalogService(store);
   const documents = new DocumentService(renderer, catalog, publicUrl);
   const records = new RecordService(store, config.clock, async () => renderer.coverage);
+  // The VAPID `sub`: whom a push service can contact about this sender.
+  const pushContact = () => config.pushContact ?? (publicUrl().startsWith('https:') ? new URL(publicUrl()).origin : 'mailto:push-contact@invalid');
+  const phones = new PhoneService(store, config, publicUrl, new PushService(store, pushContact, config.clock, log, config.pushCaPath), log);
   return {
     store,
     renderer,
@@ -73,7 +79,8 @@ export async function createContext(config: ServerConfig, log: Logger, publicUrl
     catalog,
     records,
     applications: new ApplicationService(store, lifecycle, documents, catalog, config),
-    issuance: new IssuanceService(store, lifecycle, documents, config, log),
+    issuance: new IssuanceService(store, lifecycle, documents, config, log, phones),
+    phones,
     admin: new AdminService(store, lifecycle, records, config.clock),
     close: () => store.close(),
   };

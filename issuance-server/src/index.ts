@@ -7,3 +7,4 @@ export { DEFAULT_FONT_PATH } from './documents/font-source.ts';
 export { MANIFEST_ASSET, SERVER_ASSETS, type AssetManifest } from './runtime/single-executable.ts';
 export { readSealImages } from './cli/seal-images.ts';
 export { SettlementService, settlementCsv, settlementTotals, type SettlementReport, type SettlementRow } from './services/settlement-service.ts';
+export { bundlePhoneApp, serializePhoneApp } from './runtime/phone-app-bundle.ts';

@@ -11,8 +11,12 @@ import { adminRoutes } from './routes/admin-routes.ts';
 import { applicantRoutes } from './routes/applicant-routes.ts';
 import { errorHandler, notFoundHandler, rawErrorResponse, requireHost, sendRawError } from './routes/http-errors.ts';
 import { kioskRoutes } from './routes/kiosk-routes.ts';
+import { phoneAppRoutes } from './routes/phone-app-routes.ts';
+import { loadPhoneApp } from './runtime/phone-app-bundle.ts';
+import { phoneRoutes } from './routes/phone-routes.ts';
 import { publicRoutes } from './routes/public-routes.ts';
 import { authenticateKiosk } from './services/kiosk-auth.ts';
+import { isLoopbackHost } from './services/loopback.ts';
 import { PublicService } from './services/public-service.ts';
 import type { DocumentRenderer } from './services/document-service.ts';
 import { RenderPool } from './documents/render-pool.ts';
@@ -20,6 +24,8 @@ import { embeddedAsset, SERVER_ASSETS } from './runtime/single-executable.ts';
 import { lockDataDir } from './store/db/data-dir-lock.ts';
 import { ApplicantSocketHub } from './ws/applicant-socket.ts';
 
+/** How often pending phones whose pairing ran out are dropped (their use is refused from the deadline on anyway). */
+const PHONE_SWEEP_MS = 60_000;
 /** Documents that may wait for a render worker before the server answers 503 (and the kiosk fetches again). */
 const RENDER_QUEUE = 2000;
 
@@ -53,11 +59,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** True for addresses that only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** Runs `job` every `ms` without overlapping itself; a failure is logged and the next run happens as planned. */
 function every(ms: number, job: () => Promise<unknown>, log: Logger, what: string): () => Promise<void> {
   let running: Promise<void> | null = null;
@@ -83,7 +84,7 @@ function every(ms: number, job: () => Promise<unknown>, log: Logger, what: strin
  * with the document renderer warm (so that the first document is as fast as the others).
  */
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel), options: StartOptions = {}): Promise<RunningServer> {
-  if (!config.tls && !isLoopback(config.host)) {
+  if (!config.tls && !isLoopbackHost(config.host)) {
     throw new Error(`refusing plain HTTP on ${config.host}: give --tls-cert and --tls-key, or bind to a loopback address`);
   }
   // Read before anything starts, so that a bad path fails here with nothing to stop.
@@ -97,6 +98,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     // Warm before listening: the first resident's document is as fast as the others.
     await renderer.ready();
     context = await createContext(config, log, () => config.publicUrl ?? url, renderer);
+    // A data directory from before paired phones gets its VAPID key pair now.
+    await context.phones.push.vapidKeys();
   } catch (e) {
     if (ownRenderer) await renderer.close();
     lock.release();
@@ -120,6 +123,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   app.use(express.json({ limit: '64kb', strict: true, type: () => true }));
   app.use(publicRoutes(new PublicService(context.store), context.catalog, config.clock));
   app.use(applicantRoutes(context.auth, context.applications));
+  app.use(phoneRoutes(context.auth, context.phones));
+  app.use(phoneAppRoutes(loadPhoneApp, () => context.phones.webOrigin().origin));
   app.use(kioskRoutes(context.issuance, (credential) => authenticateKiosk(context.store, credential)));
   app.use(notFoundHandler);
   app.use(errorHandler(log));
@@ -131,7 +136,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   server.headersTimeout = 40_000;
   server.requestTimeout = 60_000;
   server.on('checkExpectation', (_req, res) => sendRawError(res, 'invalid_request', 'only "Expect: 100-continue" is supported', 417));
-  const hub = new ApplicantSocketHub(context.issuance, context.auth, config, log);
+  const hub = new ApplicantSocketHub(context.issuance, context.auth, context.phones, config, log);
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
   // Node hands CONNECT to this event and, without a listener, drops the connection unanswered.
   server.on('connect', (_req, socket) => {
@@ -148,6 +153,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   });
 
   const stopSweeps = every(config.sweepIntervalMs, () => context.lifecycle.sweep(), log, 'sweep');
+  const stopPhoneSweeps = every(PHONE_SWEEP_MS, () => context.phones.sweep(), log, 'phone sweep');
   const checkpoint = async () => {
     const c = await context.admin.checkpointAudit();
     if (c && config.auditCheckpointFile) appendFileSync(config.auditCheckpointFile, JSON.stringify(c) + '\n', { mode: 0o600 });
@@ -162,6 +168,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   } catch (e) {
     await stopSweeps();
     await stopCheckpoints();
+    await stopPhoneSweeps();
     hub.close();
     await context.close();
     if (ownRenderer) await renderer.close();
@@ -180,6 +187,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     close: async () => {
       await stopSweeps();
       await stopCheckpoints();
+      await stopPhoneSweeps();
       hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { certificateTypeSchema } from './catalog.ts';
 import { refusalReasonSchema } from './errors.ts';
 import { applicationStatusSchema, base64Field, issuanceStatusSchema } from './http.ts';
+import { assertionSchema, phoneStateMessageSchema, pushSubscriptionMessageSchema } from './phone.ts';
 
 /** Path of the applicant WebSocket. */
 export const APPLICANT_SOCKET_PATH = '/api/v1/applicant/socket';
@@ -55,6 +56,7 @@ export const serverSocketMessageSchema = z.discriminatedUnion('type', [
   printConfirmationRequestSchema,
   applicationStatusMessageSchema,
   printConfirmationClosedSchema,
+  phoneStateMessageSchema,
 ]);
 /** Any message the server sends on the applicant socket. */
 export type ServerSocketMessage = z.infer<typeof serverSocketMessageSchema>;
@@ -65,18 +67,24 @@ export const authenticateMessageSchema = z.strictObject({
   devicePublicKey: base64Field(1024),
   signature: base64Field(256),
 });
-/** device → server: the resident's answer to a print confirmation request. */
+/**
+ * device → server: the resident's answer to a print confirmation request. A paired phone's
+ * approval also carries `assertion` (our addition): its passkey's WebAuthn assertion over
+ * passkeyApprovalChallenge(requestId), made with user verification.
+ */
 export const printConfirmationResponseSchema = z.strictObject({
   type: z.literal('print-confirmation-response'),
   requestId: id,
   approved: z.boolean(),
   signature: base64Field(256),
+  assertion: assertionSchema.optional(),
 });
 
 /** Any message a device sends on the applicant socket. */
 export const deviceSocketMessageSchema = z.discriminatedUnion('type', [
   authenticateMessageSchema,
   printConfirmationResponseSchema,
+  pushSubscriptionMessageSchema,
 ]);
 /** Any message a device sends on the applicant socket. */
 export type DeviceSocketMessage = z.infer<typeof deviceSocketMessageSchema>;

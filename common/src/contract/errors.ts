@@ -14,6 +14,10 @@ export const ERROR_STATUS = {
   certificate_revoked: 401,
   certificate_not_for_authentication: 401,
   session_invalid: 401,
+  pairing_invalid: 401,
+  passkey_invalid: 401,
+  user_verification_required: 401,
+  passkey_required: 401,
   kiosk_unauthorized: 401,
   api_client_unauthorized: 401,
   resident_not_found: 403,
@@ -115,6 +119,11 @@ export const SOCKET_ERROR_CODES = [
   // Not the device's fault; the device may send the message again.
   'service_unavailable',
   'internal_error',
+  // Paired phones (our additions): removed, expired or card revoked; an approval without a valid passkey assertion.
+  'device_removed',
+  'passkey_required',
+  'passkey_invalid',
+  'user_verification_required',
 ] as const;
 /** A socket error code. */
 export type SocketErrorCode = (typeof SOCKET_ERROR_CODES)[number];

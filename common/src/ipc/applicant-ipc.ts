@@ -3,6 +3,7 @@ import { printConfirmationRequestSchema } from '../contract/applicant-socket.ts'
 import { catalogResponseSchema } from '../contract/catalog.ts';
 import { refusalReasonSchema } from '../contract/errors.ts';
 import { applicationSchema, createApplicationRequestSchema, issuanceStatusSchema, subjectsResponseSchema } from '../contract/http.ts';
+import { createPairingResponseSchema, pairedPhoneSchema, pairingStateSchema, phoneLabelSchema } from '../contract/phone.ts';
 import { channel } from './ipc-contract.ts';
 
 /** Kinds of card failure the applicant UI explains (see the core's CardError). */
@@ -67,6 +68,14 @@ export const applicantChannels = {
   'receipt.qr': channel(z.tuple([z.string().regex(/^\d{12}$/)]), z.string()),
   'confirmations.pending': channel(z.tuple([]), z.array(printConfirmationRequestSchema)),
   'confirmations.respond': channel(z.tuple([z.string().max(100), z.boolean()]), z.null()),
+  /** Starts pairing a phone; `qr` is the pairing URL as a QR code (SVG data URL). */
+  'phones.pair': channel(z.tuple([]), createPairingResponseSchema.extend({ qr: z.string() })),
+  'phones.pairing': channel(z.tuple([z.string().max(100)]), pairingStateSchema),
+  'phones.confirm': channel(z.tuple([z.string().max(100)]), pairingStateSchema),
+  'phones.cancel': channel(z.tuple([z.string().max(100)]), pairingStateSchema),
+  'phones.list': channel(z.tuple([]), z.array(pairedPhoneSchema)),
+  'phones.rename': channel(z.tuple([z.string().max(100), phoneLabelSchema]), z.null()),
+  'phones.remove': channel(z.tuple([z.string().max(100)]), z.null()),
 };
 
 /** Events main → renderer of the applicant app. */

@@ -38,7 +38,7 @@ export class NetworkError extends Error {
 
 /** One HTTP exchange. */
 export interface HttpCall {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
   bearer?: string;

@@ -4,14 +4,21 @@ import {
   cancelApplicationResponseSchema,
   catalogResponseSchema,
   challengeResponseSchema,
+  createPairingResponseSchema,
   loginResponseSchema,
+  pairedPhonesResponseSchema,
+  pairingStateSchema,
+  phoneActionResponseSchema,
   loginSignedText,
   sha256DigestInfo,
   subjectsResponseSchema,
   type Application,
   type CatalogResponse,
   type CreateApplicationRequest,
+  type CreatePairingResponse,
   type LoginResponse,
+  type PairedPhone,
+  type PairingState,
   type SubjectsResponse,
 } from '@cert/common';
 import { callJson, type ServerEndpoint } from '@cert/common/node';
@@ -82,5 +89,40 @@ export class ApplicantApi {
   /** Cancels an application. */
   async cancel(applicationId: string): Promise<void> {
     await callJson(this.endpoint, { method: 'DELETE', path: `/api/v1/applications/${encodeURIComponent(applicationId)}`, bearer: this.bearer() }, cancelApplicationResponseSchema);
+  }
+
+  /** Starts pairing a phone: a single-use secret (in the URL's fragment) for the phone to open. */
+  startPairing(): Promise<CreatePairingResponse> {
+    return callJson(this.endpoint, { method: 'POST', path: '/api/v1/phones/pairings', bearer: this.bearer() }, createPairingResponseSchema);
+  }
+
+  /** Where a pairing stands; `phone` (label and check code) once a phone registered. */
+  pairing(pairingId: string): Promise<PairingState> {
+    return callJson(this.endpoint, { method: 'GET', path: `/api/v1/phones/pairings/${encodeURIComponent(pairingId)}`, bearer: this.bearer() }, pairingStateSchema);
+  }
+
+  /** The resident confirms the phone showing the same code: it becomes trusted. */
+  confirmPairing(pairingId: string): Promise<PairingState> {
+    return callJson(this.endpoint, { method: 'POST', path: `/api/v1/phones/pairings/${encodeURIComponent(pairingId)}/confirm`, bearer: this.bearer() }, pairingStateSchema);
+  }
+
+  /** Cancels a pairing (and drops a phone that registered with it). */
+  cancelPairing(pairingId: string): Promise<PairingState> {
+    return callJson(this.endpoint, { method: 'DELETE', path: `/api/v1/phones/pairings/${encodeURIComponent(pairingId)}`, bearer: this.bearer() }, pairingStateSchema);
+  }
+
+  /** The phones paired with this PC for the logged-in resident. */
+  async phones(): Promise<PairedPhone[]> {
+    return (await callJson(this.endpoint, { method: 'GET', path: '/api/v1/phones', bearer: this.bearer() }, pairedPhonesResponseSchema)).phones;
+  }
+
+  /** Renames a phone. */
+  async renamePhone(phoneId: string, label: string): Promise<void> {
+    await callJson(this.endpoint, { method: 'PATCH', path: `/api/v1/phones/${encodeURIComponent(phoneId)}`, body: { label }, bearer: this.bearer() }, phoneActionResponseSchema);
+  }
+
+  /** Removes a phone: it answers nothing from now on. */
+  async removePhone(phoneId: string): Promise<void> {
+    await callJson(this.endpoint, { method: 'DELETE', path: `/api/v1/phones/${encodeURIComponent(phoneId)}`, bearer: this.bearer() }, phoneActionResponseSchema);
   }
 }

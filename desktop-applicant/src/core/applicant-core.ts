@@ -125,6 +125,13 @@ export class ApplicantCore extends EventEmitter<ApplicantCoreEvents> {
     return session;
   }
 
+  /** The server API of the logged-in session, for pairing and managing phones. */
+  phoneApi(): ApplicantApi {
+    const api = this.requireApi();
+    if (!api.currentSession) throw new Error('confirm your identity with the card first');
+    return api;
+  }
+
   /** The logged-in resident, if any. */
   get session(): LoginResponse | null {
     return this.api?.currentSession ?? null;

@@ -18,9 +18,9 @@ export class HostError extends Error {
   }
 }
 
-/** The receipt number as a QR code (SVG data URL); the renderer shows it as an <img>. */
-export async function receiptQrDataUrl(receiptNumber: string): Promise<string> {
-  const svg = await QRCode.toString(receiptNumber, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+/** Text (a receipt number, a pairing URL) as a QR code (SVG data URL); the renderer shows it as an <img>. */
+export async function qrDataUrl(text: string): Promise<string> {
+  const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
 }
 
@@ -63,11 +63,42 @@ export function applicantHandlers(core: ApplicantCore): ChannelHandlers<typeof a
       await core.cancel(applicationId);
       return null;
     },
-    'receipt.qr': (receiptNumber) => receiptQrDataUrl(receiptNumber),
+    'receipt.qr': (receiptNumber) => qrDataUrl(receiptNumber),
     'confirmations.pending': () => core.pendingConfirmations(),
     'confirmations.respond': (requestId, approved) => {
       if (core.connectionState !== 'authenticated') throw new HostError('socket_offline', 'not connected to the server; answer again when the connection is back');
       core.respond(requestId, approved);
+      return null;
+    },
+    'phones.pair': async () => {
+      requireSession();
+      const pairing = await core.phoneApi().startPairing();
+      return { ...pairing, qr: await qrDataUrl(pairing.url) };
+    },
+    'phones.pairing': (pairingId) => {
+      requireSession();
+      return core.phoneApi().pairing(pairingId);
+    },
+    'phones.confirm': (pairingId) => {
+      requireSession();
+      return core.phoneApi().confirmPairing(pairingId);
+    },
+    'phones.cancel': (pairingId) => {
+      requireSession();
+      return core.phoneApi().cancelPairing(pairingId);
+    },
+    'phones.list': () => {
+      requireSession();
+      return core.phoneApi().phones();
+    },
+    'phones.rename': async (phoneId, label) => {
+      requireSession();
+      await core.phoneApi().renamePhone(phoneId, label);
+      return null;
+    },
+    'phones.remove': async (phoneId) => {
+      requireSession();
+      await core.phoneApi().removePhone(phoneId);
       return null;
     },
   };

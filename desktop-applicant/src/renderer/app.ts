@@ -10,6 +10,7 @@ import { applyScreen } from './screens/apply-screen.ts';
 import { confirmScreen } from './screens/confirm-screen.ts';
 import { connectScreen } from './screens/connect-screen.ts';
 import { loginScreen } from './screens/login-screen.ts';
+import { phonesScreen } from './screens/phones-screen.ts';
 import { receiptScreen } from './screens/receipt-screen.ts';
 import { receiptsScreen } from './screens/receipts-screen.ts';
 import { errorText } from './texts.ts';
@@ -21,10 +22,11 @@ const SCREENS: Record<ScreenName, ScreenFactory> = {
   confirm: confirmScreen,
   receipt: receiptScreen,
   receipts: receiptsScreen,
+  phones: phonesScreen,
 };
 
 /** The menu entries, in order (each names the screen it leads to). */
-const MENU = ['apply', 'receipts', 'connect'] as const;
+const MENU = ['apply', 'receipts', 'phones', 'connect'] as const;
 
 /** Seconds between tries while the server is unreachable (then the last one, repeated). */
 const RETRY_DELAYS_S = [3, 6, 12, 30];
@@ -74,7 +76,7 @@ export class App implements AppContext {
     notify: h('button', { type: 'button' }),
     lang: h('button', { type: 'button', id: 'lang-switch' }),
     nav: h('nav'),
-    menu: { apply: h('button', { type: 'button' }), receipts: h('button', { type: 'button' }), connect: h('button', { type: 'button' }) },
+    menu: { apply: h('button', { type: 'button' }), receipts: h('button', { type: 'button' }), phones: h('button', { type: 'button' }), connect: h('button', { type: 'button' }) },
     session: h('p', { id: 'session-status' }),
     connection: h('p', { id: 'connection-status', role: 'status' }),
   };
@@ -288,8 +290,8 @@ export class App implements AppContext {
     hd.lang.lang = lang === 'ja' ? 'en' : 'ja';
     hd.lang.setAttribute('aria-label', t.app.switchLanguageLabel);
     hd.nav.setAttribute('aria-label', t.app.nav);
-    const labels = { apply: t.app.navApply, receipts: t.app.navReceipts, connect: t.app.navServer };
-    const active: Record<ScreenName, (typeof MENU)[number]> = { connect: 'connect', login: 'apply', apply: 'apply', confirm: 'apply', receipt: 'apply', receipts: 'receipts' };
+    const labels = { apply: t.app.navApply, receipts: t.app.navReceipts, phones: t.app.navPhones, connect: t.app.navServer };
+    const active: Record<ScreenName, (typeof MENU)[number]> = { connect: 'connect', login: 'apply', apply: 'apply', confirm: 'apply', receipt: 'apply', receipts: 'receipts', phones: 'phones' };
     for (const name of MENU) {
       const button = hd.menu[name];
       button.textContent = labels[name];

@@ -9,7 +9,7 @@ import type { Order } from './order.ts';
 export type ApplicantRendererApi = RendererApi<typeof applicantChannels, typeof applicantEvents>;
 
 /** The screens, in the order a resident meets them. */
-export type ScreenName = 'connect' | 'login' | 'apply' | 'confirm' | 'receipt' | 'receipts';
+export type ScreenName = 'connect' | 'login' | 'apply' | 'confirm' | 'receipt' | 'receipts' | 'phones';
 
 /** A message to show on the screen the app goes to. */
 export interface Notice {

@@ -10,6 +10,8 @@ const USAGE = `usage:
                         [--kiosk-lookup-limit BURST/PER_MIN] [--lookup-limit BURST/PER_MIN]
                         [--auth-address-limit BURST/PER_MIN] [--auth-limit BURST/PER_MIN]
                         [--audit-checkpoint-file F] [--audit-checkpoint-minutes N] [--render-workers N]
+                        [--phone-validity-days N] [--pairing-limit BURST/PER_MIN] [--phone-registration-limit BURST/PER_MIN]
+                        [--push-contact mailto:…|https://…] [--push-ca F]
   issuance-server admin STORE init --municipality-code CODE --municipality-name NAME
   issuance-server admin STORE trust-anchor add FILE
   issuance-server admin STORE crl import FILE

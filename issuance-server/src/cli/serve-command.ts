@@ -40,6 +40,11 @@ export async function runServe(args: string[]): Promise<number> {
     'audit-checkpoint-file': { type: 'string' },
     'audit-checkpoint-minutes': { type: 'string' },
     'render-workers': { type: 'string' },
+    'phone-validity-days': { type: 'string' },
+    'pairing-limit': { type: 'string' },
+    'phone-registration-limit': { type: 'string' },
+    'push-contact': { type: 'string' },
+    'push-ca': { type: 'string' },
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const storage = storageFromOptions(values);
@@ -69,6 +74,12 @@ export async function runServe(args: string[]): Promise<number> {
   if (values['audit-checkpoint-file']) config.auditCheckpointFile = values['audit-checkpoint-file'];
   const workers = positiveNumber('render-workers', values['render-workers']);
   if (workers) config.renderWorkers = Math.round(workers);
+  const phoneDays = positiveNumber('phone-validity-days', values['phone-validity-days']);
+  if (phoneDays) config.phoneValidityMs = phoneDays * 24 * 3600_000;
+  if (values['pairing-limit']) config.pairingRateLimit = parseRateLimit('pairing-limit', values['pairing-limit']);
+  if (values['phone-registration-limit']) config.phoneRegistrationRateLimit = parseRateLimit('phone-registration-limit', values['phone-registration-limit']);
+  if (values['push-contact']) config.pushContact = values['push-contact'];
+  if (values['push-ca']) config.pushCaPath = values['push-ca'];
   const checkpointMinutes = positiveNumber('audit-checkpoint-minutes', values['audit-checkpoint-minutes']);
   if (checkpointMinutes) config.auditCheckpointIntervalMs = checkpointMinutes * 60_000;
 

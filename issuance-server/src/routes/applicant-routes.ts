@@ -5,7 +5,8 @@ import type { ApplicationService } from '../services/application-service.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import { bearerToken, parseInput } from './http-errors.ts';
 
-const emptyBodySchema = z.strictObject({}).optional();
+/** A POST without a body (or with `{}`). */
+export const emptyBodySchema = z.strictObject({}).optional();
 
 /** The client's address as this server sees it (no proxy headers are trusted). */
 export function clientAddress(req: Request): string {

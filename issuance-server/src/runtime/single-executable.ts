@@ -30,6 +30,8 @@ export const SERVER_ASSETS = {
   renderWorker: 'render-worker.cjs',
   /** HarfBuzz's subsetter as WebAssembly. */
   hbSubsetWasm: 'harfbuzz-subset.wasm',
+  /** The phone approval web app's built files (runtime/phone-app-bundle.ts). */
+  phoneApp: 'phone-app.json',
 } as const;
 
 /** One manifest entry: the file name the asset is unpacked as, and its content hash. */

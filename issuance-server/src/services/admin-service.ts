@@ -12,6 +12,7 @@ import { catalogConfigSchema, type CatalogConfig } from './catalog-config.ts';
 import { parseKosekiCsv, parseRegistrationsCsv, parseResidentsCsv, parseSealsCsv, parseTaxCsv, type ImportOptions, type ImportResult, type KosekiFiles } from './record-import.ts';
 import { printSizeProblem } from './png-info.ts';
 import type { RecordService } from './record-service.ts';
+import { ensureVapidKeys } from './push-service.ts';
 import { ServiceError } from './service-error.ts';
 
 /** An operator mistake, reported as a message and a non-zero exit. */
@@ -72,6 +73,8 @@ export class AdminService {
     if (!name.trim()) throw new AdminError('municipality name must not be empty');
     await this.store.write(async (tx) => {
       await tx.residents.setMunicipality(code, name.trim(), this.clock());
+      // The Web Push (VAPID) key pair of paired phones, kept with the data.
+      await ensureVapidKeys(tx, this.clock());
       this.record(tx, 'admin.init', code, { name: name.trim() });
     });
   }

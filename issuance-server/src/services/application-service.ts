@@ -86,7 +86,7 @@ export class ApplicationService {
         // A collision with an existing receipt number is astronomically rare; draw again.
         if (!(await tx.applications.insert(record))) continue;
         tx.audit({ actor: `resident:${session.residentId}`, event: 'application.created', subject: record.id, details: { type: record.certificateType, copies: record.copies } }, now);
-        tx.announce({ kind: 'application', applicationId: record.id, deviceKeySha256: record.deviceKeySha256, status: 'submitted' });
+        tx.announce({ kind: 'application', applicationId: record.id, residentId: record.residentId, deviceKeySha256: record.deviceKeySha256, status: 'submitted' });
         return toApplication(record);
       }
     });

@@ -103,7 +103,8 @@ export class AuthService {
       // A 本籍地 user (non_resident) logs in for their 戸籍; the rules refuse them resident certificates.
       if (!r || (r.status !== 'active' && r.status !== 'non_resident')) return null;
       await tx.sessions.registerDevice(device.sha256, device.der, now);
-      await tx.sessions.addSession(sha256Hex(Buffer.from(token)), { residentId: r.id, deviceKeySha256: device.sha256, expiresAt }, now);
+      const card = { anchorSha256: verified.anchorSha256, serial: verified.serial, notAfter: verified.notAfter.getTime() };
+      await tx.sessions.addSession({ tokenSha256: sha256Hex(Buffer.from(token)), residentId: r.id, deviceKeySha256: device.sha256, expiresAt, card }, now);
       tx.audit({ actor: `resident:${r.id}`, event: 'login', subject: r.id, details: { certificate: verified.sha256, device: device.sha256 } }, now);
       return r;
     });

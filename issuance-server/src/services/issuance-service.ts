@@ -8,6 +8,7 @@ import {
   type IssuanceStatus,
   type PaymentReport,
   type PrintConfirmationRequest,
+  type Assertion,
   type RefusalCode,
 } from '@cert/common';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +24,7 @@ import { verifyDeviceSignature } from './device-keys.ts';
 import { DocumentRefused, RendererBusy, type DocumentService, type Preparation } from './document-service.ts';
 import { toIsoDateJst } from '../documents/wareki.ts';
 import type { LifecycleService } from './lifecycle-service.ts';
+import type { PhoneService } from './phone-service.ts';
 import { takeTokens } from './rate-limiter.ts';
 import { ServiceError } from './service-error.ts';
 
@@ -49,6 +51,7 @@ export class IssuanceService {
     private readonly documents: DocumentService,
     private readonly config: ServerConfig,
     private readonly log: Logger,
+    private readonly phones: PhoneService,
   ) {}
 
   /** Committed lifecycle changes (long-polls and sockets listen here). */
@@ -109,7 +112,7 @@ export class IssuanceService {
       await this.lifecycle.moveApplication(tx, app, 'submitted', 'in_issuance', actor, now);
       await tx.applications.insertAttempt(attempt);
       tx.audit({ actor, event: 'issuance.started', subject: attempt.id, details: { application: app.id } }, now);
-      tx.announce({ kind: 'attempt', attemptId: attempt.id, requestId: attempt.requestId, applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: 'confirmation_pending' });
+      tx.announce({ kind: 'attempt', attemptId: attempt.id, requestId: attempt.requestId, applicationId: app.id, residentId: app.residentId, deviceKeySha256: app.deviceKeySha256, status: 'confirmation_pending' });
       return {
         ok: true,
         attemptId: attempt.id,
@@ -351,12 +354,15 @@ export class IssuanceService {
     );
   }
 
-  /** Requests awaiting an answer from these devices, to (re)send on authentication. */
-  async pendingRequests(deviceKeySha256s: readonly string[]): Promise<PrintConfirmationRequest[]> {
+  /** Requests awaiting an answer from these devices (of one resident, for a phone), to (re)send on authentication. */
+  async pendingRequests(deviceKeySha256s: readonly string[], residentId?: string): Promise<PrintConfirmationRequest[]> {
     const now = this.config.clock();
     return this.store.read(async (tx) => {
       const out: PrintConfirmationRequest[] = [];
-      for (const a of await tx.applications.pendingForDevices(deviceKeySha256s, now)) out.push(await this.confirmationRequest(tx, a));
+      for (const a of await tx.applications.pendingForDevices(deviceKeySha256s, now)) {
+        const request = await this.confirmationRequest(tx, a, residentId);
+        if (request) out.push(request);
+      }
       return out;
     });
   }
@@ -376,8 +382,9 @@ export class IssuanceService {
     return a?.status === 'refused' ? ((a.refusalCode as RefusalCode | null) ?? undefined) : undefined;
   }
 
-  private async confirmationRequest(tx: Tx, a: AttemptRecord): Promise<PrintConfirmationRequest> {
+  private async confirmationRequest(tx: Tx, a: AttemptRecord, residentId?: string): Promise<PrintConfirmationRequest | null> {
     const app = (await tx.applications.get(a.applicationId))!;
+    if (residentId !== undefined && app.residentId !== residentId) return null;
     const kiosk = (await tx.kiosks.get(a.kioskId))!;
     return {
       type: 'print-confirmation-request',
@@ -392,23 +399,43 @@ export class IssuanceService {
     };
   }
 
-  /** Applies a device's signed answer; only the device key bound to the application counts. */
-  async confirm(device: DeviceKey, requestId: string, approved: boolean, signature: string): Promise<IssuanceStatus> {
+  /**
+   * Applies a device's signed answer. A PC counts when its device key is the application's; a
+   * paired phone (`phone`) when the binding rule of PhoneService admits it, and its approval also
+   * needs its passkey's assertion with user verification. The first valid answer wins: the
+   * attempt moves once, and every later answer finds it no longer pending.
+   */
+  async confirm(device: DeviceKey, requestId: string, approved: boolean, signature: string, phone?: { id: string; assertion?: Assertion }): Promise<IssuanceStatus> {
     const found = await this.store.read(async (tx) => {
       const attempt = await tx.applications.attemptByRequest(requestId);
       const app = attempt && (await tx.applications.get(attempt.applicationId));
-      return attempt && app && app.deviceKeySha256 === device.sha256 ? attempt : null;
+      if (!attempt || !app) return null;
+      if (!phone) return app.deviceKeySha256 === device.sha256 ? { attempt, answering: null } : null;
+      const answering = await this.phones.answeringPhone(tx, phone.id, app);
+      return answering && answering.deviceKeySha256 === device.sha256 ? { attempt, answering } : null;
     });
     if (!found) throw new ServiceError('not_found', 'no print confirmation request with this id for this device');
     if (!verifyDeviceSignature(device.key, confirmationSignedText(requestId, approved), signature)) {
       throw new ServiceError('signature_invalid', 'the confirmation signature does not verify with this device key');
     }
+    const { attempt, answering } = found;
+    // Decline needs no verification: it can only stop a print.
+    const counter = answering && approved ? { from: answering.signCount, to: await this.phones.verifyApproval(answering, requestId, phone?.assertion) } : null;
     const now = this.config.clock();
     // A late answer never wins: past its deadline the attempt is moved to its timeout first.
-    if (found.deadlineAt !== null && found.deadlineAt <= now) await this.lifecycle.expireOverdue(found.id, now);
-    const moved = await this.store.write((tx) =>
-      this.lifecycle.moveAttempt(tx, found.id, ['confirmation_pending'], approved ? 'approved' : 'declined', `device:${device.sha256.slice(0, 16)}`, now),
-    );
+    if (attempt.deadlineAt !== null && attempt.deadlineAt <= now) await this.lifecycle.expireOverdue(attempt.id, now);
+    const actor = answering ? (`phone:${answering.id}` as const) : (`device:${device.sha256.slice(0, 16)}` as const);
+    const moved = await this.store.write(async (tx) => {
+      if (answering) {
+        const app = (await tx.applications.get(attempt.applicationId))!;
+        if (!(await this.phones.answeringPhone(tx, answering.id, app))) throw new ServiceError('not_found', 'this phone may no longer answer for this application');
+        // The counter moves once per assertion: a replayed assertion finds it moved.
+        if (counter && !(await tx.phones.advanceCounter(answering.id, counter.from, counter.to))) throw new ServiceError('passkey_invalid', 'this assertion was already used');
+      }
+      const m = await this.lifecycle.moveAttempt(tx, attempt.id, ['confirmation_pending'], approved ? 'approved' : 'declined', actor, now);
+      if (answering) tx.audit({ actor, event: approved ? 'phone.approve' : 'phone.decline', subject: attempt.id, details: { phone: answering.id, userVerified: approved } }, now);
+      return m;
+    });
     if (moved.status === 'approved') this.prerender(moved);
     return moved.status;
   }

@@ -7,7 +7,7 @@ import { flushRefusalWindows } from './rate-limiter.ts';
 import { ServiceError } from './service-error.ts';
 
 /** Who caused a transition, as written to the audit log. */
-export type Actor = `kiosk:${string}` | `resident:${string}` | `device:${string}` | 'system' | 'admin';
+export type Actor = `kiosk:${string}` | `resident:${string}` | `device:${string}` | `phone:${string}` | 'system' | 'admin';
 
 /** Optional facts a transition records on the attempt. */
 export interface TransitionExtra {
@@ -38,7 +38,7 @@ export class LifecycleService {
       throw new ServiceError('invalid_state', `application is no longer ${from}`);
     }
     tx.audit({ actor, event: 'application.status', subject: app.id, details: { from, to } }, now);
-    tx.announce({ kind: 'application', applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: to });
+    tx.announce({ kind: 'application', applicationId: app.id, residentId: app.residentId, deviceKeySha256: app.deviceKeySha256, status: to });
   }
 
   /** The deadline an attempt gets on entering a status (null once it no longer runs). */
@@ -91,7 +91,7 @@ export class LifecycleService {
       },
       now,
     );
-    tx.announce({ kind: 'attempt', attemptId: attempt.id, requestId: attempt.requestId, applicationId: app.id, deviceKeySha256: app.deviceKeySha256, status: to });
+    tx.announce({ kind: 'attempt', attemptId: attempt.id, requestId: attempt.requestId, applicationId: app.id, residentId: app.residentId, deviceKeySha256: app.deviceKeySha256, status: to });
     const appTo = this.applicationAfter(app, to, now);
     if (appTo && appTo !== expectedApp) await this.moveApplication(tx, app, expectedApp, appTo, actor, now);
     return { ...attempt, status: to, ...(extra.refusalCode ? { refusalCode: extra.refusalCode } : {}) };

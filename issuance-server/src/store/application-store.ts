@@ -292,14 +292,14 @@ export class ApplicationStore {
     const appIds = ids('application');
     const attemptIds = ids('attempt');
     const apps = appIds.length
-      ? await this.sql.all<{ id: string; device_key_sha256: string; status: ApplicationStatus }>(
-          `SELECT id, device_key_sha256, status FROM applications WHERE id IN (${marks(appIds.length)})`,
+      ? await this.sql.all<{ id: string; resident_id: string; device_key_sha256: string; status: ApplicationStatus }>(
+          `SELECT id, resident_id, device_key_sha256, status FROM applications WHERE id IN (${marks(appIds.length)})`,
           appIds,
         )
       : [];
     const attempts = attemptIds.length
-      ? await this.sql.all<{ id: string; request_id: string; application_id: string; status: IssuanceStatus; device_key_sha256: string }>(
-          `SELECT t.id, t.request_id, t.application_id, t.status, a.device_key_sha256 FROM issuance_attempts t
+      ? await this.sql.all<{ id: string; request_id: string; application_id: string; status: IssuanceStatus; resident_id: string; device_key_sha256: string }>(
+          `SELECT t.id, t.request_id, t.application_id, t.status, a.resident_id, a.device_key_sha256 FROM issuance_attempts t
            JOIN applications a ON a.id = t.application_id WHERE t.id IN (${marks(attemptIds.length)})`,
           attemptIds,
         )
@@ -309,10 +309,10 @@ export class ApplicationStore {
     return refs.flatMap((ref): LifecycleChange[] => {
       if (ref.kind === 'application') {
         const r = appById.get(ref.id);
-        return r ? [{ kind: 'application', applicationId: r.id, deviceKeySha256: r.device_key_sha256, status: r.status }] : [];
+        return r ? [{ kind: 'application', applicationId: r.id, residentId: r.resident_id, deviceKeySha256: r.device_key_sha256, status: r.status }] : [];
       }
       const t = attemptById.get(ref.id);
-      return t ? [{ kind: 'attempt', attemptId: t.id, requestId: t.request_id, applicationId: t.application_id, deviceKeySha256: t.device_key_sha256, status: t.status }] : [];
+      return t ? [{ kind: 'attempt', attemptId: t.id, requestId: t.request_id, applicationId: t.application_id, residentId: t.resident_id, deviceKeySha256: t.device_key_sha256, status: t.status }] : [];
     });
   }
 

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 /** A committed change to an application. */
 export interface ApplicationChanged {
   applicationId: string;
+  residentId: string;
   deviceKeySha256: string;
   status: ApplicationStatus;
 }
@@ -13,6 +14,7 @@ export interface AttemptChanged {
   attemptId: string;
   requestId: string;
   applicationId: string;
+  residentId: string;
   deviceKeySha256: string;
   status: IssuanceStatus;
 }
@@ -48,8 +50,10 @@ export class ChangeFeed extends EventEmitter<{ application: [ApplicationChanged]
   publish(changes: readonly LifecycleChange[]): void {
     for (const c of changes) {
       try {
-        if (c.kind === 'application') this.emit('application', { applicationId: c.applicationId, deviceKeySha256: c.deviceKeySha256, status: c.status });
-        else this.emit('attempt', { attemptId: c.attemptId, requestId: c.requestId, applicationId: c.applicationId, deviceKeySha256: c.deviceKeySha256, status: c.status });
+        if (c.kind === 'application') this.emit('application', { applicationId: c.applicationId, residentId: c.residentId, deviceKeySha256: c.deviceKeySha256, status: c.status });
+        else {
+          this.emit('attempt', { attemptId: c.attemptId, requestId: c.requestId, applicationId: c.applicationId, residentId: c.residentId, deviceKeySha256: c.deviceKeySha256, status: c.status });
+        }
       } catch (err) {
         this.failed(err);
       }

@@ -1,10 +1,21 @@
 import type { SqlExecutor } from './db/sql.ts';
 
+/** The card certificate a session was opened with: what revokes its pairings. */
+export interface SessionCard {
+  anchorSha256: string;
+  serial: string;
+  notAfter: number;
+}
+
 /** A live applicant session. */
 export interface Session {
   residentId: string;
   deviceKeySha256: string;
   expiresAt: number;
+  /** Null for sessions opened before the server remembered it (they cannot pair phones). */
+  card: SessionCard | null;
+  /** The hash of its bearer token, which a pairing is bound to. */
+  tokenSha256: string;
 }
 
 /** Login challenges, registered device keys and applicant sessions. */
@@ -38,23 +49,29 @@ export class SessionStore {
   }
 
   /** Stores a session under the hash of its token. */
-  async addSession(tokenSha256: string, s: Session, now: number): Promise<void> {
-    await this.sql.run('INSERT INTO sessions (token_sha256, resident_id, device_key_sha256, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [
-      tokenSha256,
-      s.residentId,
-      s.deviceKeySha256,
-      now,
-      s.expiresAt,
-    ]);
+  async addSession(s: Session & { card: SessionCard }, now: number): Promise<void> {
+    await this.sql.run(
+      'INSERT INTO sessions (token_sha256, resident_id, device_key_sha256, created_at, expires_at, card_anchor_sha256, card_serial, card_not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [s.tokenSha256, s.residentId, s.deviceKeySha256, now, s.expiresAt, s.card.anchorSha256, s.card.serial, s.card.notAfter],
+    );
   }
 
   /** The unexpired session for a token hash. */
   async session(tokenSha256: string, now: number): Promise<Session | null> {
-    const r = await this.sql.get<{ resident_id: string; device_key_sha256: string; expires_at: number }>(
-      'SELECT resident_id, device_key_sha256, expires_at FROM sessions WHERE token_sha256 = ? AND expires_at > ?',
-      [tokenSha256, now],
-    );
-    return r ? { residentId: r.resident_id, deviceKeySha256: r.device_key_sha256, expiresAt: r.expires_at } : null;
+    const r = await this.sql.get<{
+      resident_id: string;
+      device_key_sha256: string;
+      expires_at: number;
+      card_anchor_sha256: string | null;
+      card_serial: string | null;
+      card_not_after: number | null;
+    }>('SELECT resident_id, device_key_sha256, expires_at, card_anchor_sha256, card_serial, card_not_after FROM sessions WHERE token_sha256 = ? AND expires_at > ?', [
+      tokenSha256,
+      now,
+    ]);
+    if (!r) return null;
+    const card = r.card_anchor_sha256 && r.card_serial && r.card_not_after !== null ? { anchorSha256: r.card_anchor_sha256, serial: r.card_serial, notAfter: Number(r.card_not_after) } : null;
+    return { residentId: r.resident_id, deviceKeySha256: r.device_key_sha256, expiresAt: r.expires_at, card, tokenSha256 };
   }
 
   /** Deletes expired challenges and sessions. */

@@ -9,6 +9,7 @@ import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
 import { SerialQueue } from './db/serial-queue.ts';
 import { KioskStore } from './kiosk-store.ts';
 import { PaymentStore } from './payment-store.ts';
+import { PhoneStore } from './phone-store.ts';
 import { RateLimitStore } from './rate-limit-store.ts';
 import { RecordStore } from './record-store.ts';
 import { ApiClientStore } from './api-client-store.ts';
@@ -34,6 +35,7 @@ export class Tx {
   readonly records: RecordStore;
   readonly apiClients: ApiClientStore;
   readonly settings: SettingsStore;
+  readonly phones: PhoneStore;
   readonly auditLog: AuditLog;
   /** Audit events to append when the transaction ends. */
   readonly pendingAudit: PendingAuditEvent[] = [];
@@ -55,6 +57,7 @@ export class Tx {
     this.records = new RecordStore(sql);
     this.apiClients = new ApiClientStore(sql);
     this.settings = new SettingsStore(sql);
+    this.phones = new PhoneStore(sql);
     this.auditLog = new AuditLog(sql);
   }
 

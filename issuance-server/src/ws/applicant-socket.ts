@@ -16,6 +16,7 @@ import type { ServerConfig } from '../config.ts';
 import type { AuthService } from '../services/auth-service.ts';
 import { parseDeviceKey, verifyDeviceSignature, type DeviceKey } from '../services/device-keys.ts';
 import type { IssuanceService } from '../services/issuance-service.ts';
+import type { PhoneChanged, PhoneService, UsablePhone } from '../services/phone-service.ts';
 import type { ApplicationChanged, AttemptChanged } from '../services/lifecycle-events.ts';
 import { ServiceError, storeFailure } from '../services/service-error.ts';
 import { rawErrorResponse } from '../routes/http-errors.ts';
@@ -25,6 +26,8 @@ interface Peer {
   address: string;
   nonce: string;
   device: DeviceKey | null;
+  /** Set when the device is a paired phone (PhoneService's binding rule decides what it gets). */
+  phone: { id: string; residentId: string; pcDeviceKeySha256: string; active: boolean } | null;
   missedPings: number;
 }
 
@@ -44,12 +47,32 @@ function handshakeProblem(req: IncomingMessage): { code: ErrorCode; message: str
   return null;
 }
 
+function addTo(map: Map<string, Set<Peer>>, key: string, peer: Peer): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(peer);
+}
+
+function removeFrom(map: Map<string, Set<Peer>>, key: string, peer: Peer): void {
+  const set = map.get(key);
+  set?.delete(peer);
+  if (set?.size === 0) map.delete(key);
+}
+
+/** The socket error code of a refused answer. */
+function socketCode(e: ServiceError): SocketErrorCode {
+  const passed: readonly string[] = ['signature_invalid', 'not_found', 'passkey_required', 'passkey_invalid', 'user_verification_required'];
+  return passed.includes(e.code) ? (e.code as SocketErrorCode) : 'invalid_state';
+}
+
 /** The applicant socket (PROTOCOL.md): device-key authentication, confirmation requests, status pushes. */
 export class ApplicantSocketHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
   private readonly peers = new Set<Peer>();
   /** Authenticated peers by device key, so that a change reaches its sockets without a scan of all of them. */
   private readonly byDevice = new Map<string, Set<Peer>>();
+  /** Authenticated phones by the PC device key they are bound to. */
+  private readonly phonesByPc = new Map<string, Set<Peer>>();
   private unauthenticated = 0;
   private readonly unauthenticatedByAddress = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
@@ -57,12 +80,14 @@ export class ApplicantSocketHub {
   constructor(
     private readonly issuance: IssuanceService,
     private readonly auth: AuthService,
+    private readonly phones: PhoneService,
     private readonly config: ServerConfig,
     private readonly log: Logger,
   ) {
     this.issuance.changes.on('attempt', this.onAttempt);
     this.issuance.changes.on('application', this.onApplication);
     this.issuance.changes.on('resync', this.onResync);
+    this.phones.changes.on('phone', this.onPhone);
     this.heartbeat = setInterval(() => this.ping(), config.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -103,7 +128,7 @@ export class ApplicantSocketHub {
   }
 
   private accept(ws: WebSocket, address: string): void {
-    const peer: Peer = { ws, address, nonce: randomBytes(32).toString('base64'), device: null, missedPings: 0 };
+    const peer: Peer = { ws, address, nonce: randomBytes(32).toString('base64'), device: null, phone: null, missedPings: 0 };
     this.peers.add(peer);
     this.countUnauthenticated(peer, 1);
     const authTimer = setTimeout(() => {
@@ -136,9 +161,8 @@ export class ApplicantSocketHub {
       this.countUnauthenticated(peer, -1);
       return;
     }
-    const set = this.byDevice.get(peer.device.sha256);
-    set?.delete(peer);
-    if (set?.size === 0) this.byDevice.delete(peer.device.sha256);
+    removeFrom(this.byDevice, peer.device.sha256, peer);
+    if (peer.phone) removeFrom(this.phonesByPc, peer.phone.pcDeviceKeySha256, peer);
   }
 
   /** A handler failed on something that is not the peer's fault: log it, tell the peer, keep serving. */
@@ -170,12 +194,22 @@ export class ApplicantSocketHub {
       return this.authenticate(peer, msg.devicePublicKey, msg.signature);
     }
     if (!peer.device) return this.refuse(peer, 'authentication_failed', 'authenticate first');
+    if (msg.type === 'push-subscription') {
+      if (!peer.phone) return this.fail(peer, 'invalid_message', 'only a paired phone has a push subscription');
+      try {
+        await this.phones.setPush(peer.phone.id, msg.subscription);
+      } catch (e) {
+        if (!(e instanceof ServiceError)) throw e;
+        this.fail(peer, 'invalid_message', e.message);
+      }
+      return;
+    }
     try {
-      await this.issuance.confirm(peer.device, msg.requestId, msg.approved, msg.signature);
+      const phone = peer.phone ? { id: peer.phone.id, ...(msg.assertion ? { assertion: msg.assertion } : {}) } : undefined;
+      await this.issuance.confirm(peer.device, msg.requestId, msg.approved, msg.signature, phone);
     } catch (e) {
       if (!(e instanceof ServiceError)) throw e;
-      const code: SocketErrorCode = e.code === 'signature_invalid' || e.code === 'not_found' ? e.code : 'invalid_state';
-      this.fail(peer, code, e.message, msg.requestId);
+      this.fail(peer, socketCode(e), e.message, msg.requestId);
     }
   }
 
@@ -189,40 +223,95 @@ export class ApplicantSocketHub {
     if (!verifyDeviceSignature(device.key, deviceSignedText(peer.nonce), signature)) {
       return this.refuse(peer, 'authentication_failed', 'the signature over the nonce does not verify');
     }
-    if (!(await this.auth.isDeviceKnown(device.sha256))) {
-      return this.refuse(peer, 'device_unknown', 'this device key was never registered by a login');
+    if (await this.auth.isDeviceKnown(device.sha256)) return this.admit(peer, device, null);
+    const phone = await this.phones.usable(device.sha256);
+    if (typeof phone === 'string') {
+      return this.refuse(peer, phone, phone === 'device_unknown' ? 'this device key was never registered by a login or a pairing' : 'this phone was removed, has expired, or its card certificate is no longer valid');
     }
+    await this.admit(peer, device, phone);
+  }
+
+  private async admit(peer: Peer, device: DeviceKey, phone: UsablePhone | null): Promise<void> {
     if (peer.device || !this.peers.has(peer)) return;
     peer.device = device;
     this.countUnauthenticated(peer, -1);
-    let set = this.byDevice.get(device.sha256);
-    if (!set) this.byDevice.set(device.sha256, (set = new Set()));
-    set.add(peer);
+    addTo(this.byDevice, device.sha256, peer);
     this.send(peer, { type: 'authenticated' });
-    for (const request of await this.issuance.pendingRequests([device.sha256])) this.send(peer, request);
+    if (!phone) {
+      for (const request of await this.issuance.pendingRequests([device.sha256])) this.send(peer, request);
+      return;
+    }
+    peer.phone = { id: phone.phone.id, residentId: phone.phone.residentId, pcDeviceKeySha256: phone.phone.pcDeviceKeySha256, active: phone.state === 'active' };
+    addTo(this.phonesByPc, phone.phone.pcDeviceKeySha256, peer);
+    await this.phones.touch(phone.phone.id);
+    this.send(peer, await this.phones.state(phone));
+    if (phone.state !== 'active') return;
+    for (const request of await this.issuance.pendingRequests([phone.phone.pcDeviceKeySha256], phone.phone.residentId)) this.send(peer, request);
   }
 
   private peersOf(deviceKeySha256: string): Peer[] {
     return [...(this.byDevice.get(deviceKeySha256) ?? [])];
   }
 
+  /** The connected phones of a resident bound to a PC (not yet checked for trust). */
+  private phonePeersOf(pcDeviceKeySha256: string, residentId: string): Peer[] {
+    return [...(this.phonesByPc.get(pcDeviceKeySha256) ?? [])].filter((p) => p.phone?.residentId === residentId);
+  }
+
   private readonly onAttempt = (c: AttemptChanged): void => {
-    if (!this.byDevice.has(c.deviceKeySha256)) return;
     this.pushAttempt(c).catch((err: unknown) => this.log.error({ err, issuanceId: c.attemptId }, 'confirmation push failed'));
   };
 
+  /** Every request goes to the PC and to every trusted phone bound to it; a phone without a live page gets a Web Push. */
   private async pushAttempt(c: AttemptChanged): Promise<void> {
-    if (c.status === 'confirmation_pending') {
+    const pcs = this.peersOf(c.deviceKeySha256);
+    const phonePeers = this.phonePeersOf(c.deviceKeySha256, c.residentId);
+    const opening = c.status === 'confirmation_pending';
+    // Only a new request can need a push; otherwise, with no socket to tell, there is nothing to do.
+    if (!opening && pcs.length === 0 && phonePeers.length === 0) return;
+    const trusted = opening || phonePeers.length ? await this.phones.boundPhones(c) : [];
+    const trustedIds = new Set(trusted.map((p) => p.id));
+    const targets = [...pcs, ...phonePeers.filter((p) => trustedIds.has(p.phone!.id))];
+    if (opening) {
       const request = await this.issuance.pendingRequest(c.attemptId);
-      if (request) for (const p of this.peersOf(c.deviceKeySha256)) this.send(p, request);
+      if (!request) return;
+      for (const p of targets) this.send(p, request);
+      const offline = trusted.filter((p) => !this.byDevice.has(p.deviceKeySha256));
+      if (offline.length) await this.phones.notify(offline, (Date.parse(request.expiresAt) - this.config.clock()) / 1000);
       return;
     }
     const reason = c.status === 'refused' ? await this.issuance.refusalOf(c.attemptId) : undefined;
-    for (const p of this.peersOf(c.deviceKeySha256)) this.send(p, { type: 'print-confirmation-closed', requestId: c.requestId, status: c.status, ...(reason ? { reason } : {}) });
+    for (const p of targets) this.send(p, { type: 'print-confirmation-closed', requestId: c.requestId, status: c.status, ...(reason ? { reason } : {}) });
   }
 
   private readonly onApplication = (c: ApplicationChanged): void => {
     for (const p of this.peersOf(c.deviceKeySha256)) this.send(p, { type: 'application-status', applicationId: c.applicationId, status: c.status });
+    const phones = this.phonePeersOf(c.deviceKeySha256, c.residentId);
+    if (phones.length) this.refreshPhones(phones).catch((err: unknown) => this.log.error({ err }, 'phone state push failed'));
+  };
+
+  /** Sends each phone its state as it is now (receipts, label), or closes the socket of one no longer trusted. */
+  private async refreshPhones(peers: readonly Peer[]): Promise<void> {
+    for (const p of peers) {
+      if (!p.device || !p.phone) continue;
+      const phone = await this.phones.usable(p.device.sha256);
+      if (typeof phone === 'string') {
+        this.refuse(p, phone, 'this phone is no longer paired');
+        continue;
+      }
+      const becameActive = !p.phone.active && phone.state === 'active';
+      p.phone.active = phone.state === 'active';
+      this.send(p, await this.phones.state(phone));
+      // A phone confirmed on the PC just now gets the requests already waiting.
+      if (becameActive) {
+        for (const request of await this.issuance.pendingRequests([phone.phone.pcDeviceKeySha256], phone.phone.residentId)) this.send(p, request);
+      }
+    }
+  }
+
+  private readonly onPhone = (c: PhoneChanged): void => {
+    const peers = this.peersOf(c.deviceKeySha256);
+    if (peers.length) this.refreshPhones(peers).catch((err: unknown) => this.log.error({ err }, 'phone state push failed'));
   };
 
   /** Requests other nodes made while this one could not hear them reach their devices now, read from the database. */
@@ -254,6 +343,7 @@ export class ApplicantSocketHub {
     this.issuance.changes.off('attempt', this.onAttempt);
     this.issuance.changes.off('application', this.onApplication);
     this.issuance.changes.off('resync', this.onResync);
+    this.phones.changes.off('phone', this.onPhone);
     for (const p of this.peers) p.ws.terminate();
     this.wss.close();
   }

@@ -149,13 +149,20 @@ describe('single executable: serve and every admin command without Node', functi
     assert.deepEqual(cacheListing(cache), firstListing, 'the cached files were reused, not written again');
   });
 
-  it('serves a complete flow over the wire: login with the card key, apply, kiosk claim, approval on the device socket, PDF, printed', async () => {
+  it('serves the phone app and a complete flow over the wire: login with the card key, apply, kiosk claim, approval on the device socket, PDF, printed', async () => {
     const checkpoints = join(tmp, 'checkpoints.jsonl');
     server = await startServe(['--data-dir', data(), '--port', '0', '--log-level', 'warn', '--audit-checkpoint-file', checkpoints], 30_000, launcher);
     // The SQLite addon mapped into the server is the unpacked one.
     const mapped = readFileSync(`/proc/${server.child.pid}/maps`, 'utf8');
     const addons = [...new Set(mapped.match(/\S*better_sqlite3\.node/g))];
     assert.deepEqual(addons, [[...firstListing.keys()].find((p) => p.endsWith('better_sqlite3.node'))]);
+
+    // The phone approval app is embedded (no esbuild, no sources next to the executable).
+    for (const file of ['', 'app.js', 'sw.js', 'manifest.webmanifest']) {
+      const res = await fetch(new URL(`/phone/${file}`, server.url));
+      assert.equal(res.status, 200, `/phone/${file}`);
+      assert.ok((await res.arrayBuffer()).byteLength > 100, `/phone/${file} has content`);
+    }
 
     const endpoint = { baseUrl: server.url };
     const device = DeviceKey.loadOrCreate(join(tmp, 'device.key'));

@@ -75,7 +75,7 @@ async function setup(overrides: Partial<ServerConfig> = {}): Promise<Harness> {
     await tx.kiosks.add(kioskA, T0);
     await tx.kiosks.add(kioskB, T0);
   });
-  const h = { ctx, config, clock, kioskA, kioskB, device, privateKey, session: { residentId: RESIDENT.id, deviceKeySha256: device.sha256, expiresAt: T0 + 3600 * SEC } };
+  const h = { ctx, config, clock, kioskA, kioskB, device, privateKey, session: { residentId: RESIDENT.id, deviceKeySha256: device.sha256, expiresAt: T0 + 3600 * SEC, card: null, tokenSha256: 'test' } };
   open.push(h);
   return h;
 }

@@ -3,9 +3,10 @@
 // machine without Node. It embeds better-sqlite3's addon and the certificate font (by default the
 // one DEFAULT_FONT_PATH names when the build runs), which it unpacks into a private cache.
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_FONT_PATH, SERVER_ASSETS } from 'issuance-server';
+import { bundlePhoneApp, DEFAULT_FONT_PATH, serializePhoneApp, SERVER_ASSETS } from 'issuance-server';
 import { REPO_ROOT } from '../rig/server-process.ts';
 import { nativeModuleAbi } from './native-abi.ts';
 import { buildExecutable, type ExecutableBuild } from './single-executable.ts';
@@ -20,6 +21,10 @@ export async function buildServerExecutable(font: string = DEFAULT_FONT_PATH): P
   // An addon rebuilt in place for another runtime (Electron) would only fail once the executable opens a database.
   const abi = nativeModuleAbi(addon);
   if (abi !== Number(process.versions.modules)) throw new Error(`${addon} is built for ABI ${abi}, this node has ${process.versions.modules}: run npm rebuild better-sqlite3`);
+  // The phone approval web app, built once here, is one asset the server serves from memory.
+  const phoneApp = join(dirname(SERVER_EXECUTABLE), 'phone-app.json');
+  mkdirSync(dirname(phoneApp), { recursive: true });
+  writeFileSync(phoneApp, serializePhoneApp(await bundlePhoneApp()));
   // What the code finds at run time through embeddedAsset(key) and embeddedAssetFile(key)
   // (issuance-server/src/runtime/single-executable.ts): the render worker is a bundle of its own.
   return buildExecutable({
@@ -30,6 +35,7 @@ export async function buildServerExecutable(font: string = DEFAULT_FONT_PATH): P
       { key: SERVER_ASSETS.sqliteAddon, path: addon },
       { key: SERVER_ASSETS.defaultFont, path: font },
       { key: SERVER_ASSETS.hbSubsetWasm, path: require.resolve('harfbuzzjs/dist/harfbuzz-subset.wasm') },
+      { key: SERVER_ASSETS.phoneApp, path: phoneApp },
     ],
   });
 }

@@ -1,5 +1,6 @@
 import { CERTIFICATE_TYPES, formatReceiptNumber, type CertificateType, type PrintConfirmationRequest } from '@cert/common';
 import { ApplicantCore } from 'desktop-applicant';
+import { PHONE_APP_PATH } from '@cert/common';
 import { startApplicantWebHost } from 'desktop-applicant/web-host';
 import { CashPayment, IppPrinter, KioskApi, KioskSession, type KioskProgress } from 'kiosk-shell';
 import { startKioskWebHost } from 'kiosk-shell/web-host';
@@ -189,6 +190,10 @@ async function runWebMode(): Promise<void> {
   console.log('');
   console.log(`applicant UI : ${applicantUi.url}`);
   console.log(`kiosk UI     : ${kioskUi.url}`);
+  // The phone app's origin is `localhost` (WebAuthn takes no IP address as its RP ID).
+  console.log(`phone app    : ${new URL(PHONE_APP_PATH, rig.serverUrl.replace('127.0.0.1', 'localhost')).href}`);
+  console.log('               pair it from the applicant UI (スマートフォン → スマートフォンを登録) and open the pairing URL shown there');
+  console.log('               in a browser on this machine (a passkey needs a platform authenticator, e.g. Chrome DevTools → WebAuthn)');
   console.log(`card PIN     : ${DEFAULT_AUTH_PIN} (virtual card of ${values.resident} in "${rig.slots[0]!.readerName}")`);
   console.log(`printer spool: ${rig.printer.spoolDir}`);
   console.log('cash unit    : when the kiosk asks for the fee, type 10, 50, 100, 500 (coins) or 1000 (note) and Enter here');

@@ -7,14 +7,14 @@ import { startApplicantWebHost, type ApplicantWebHost } from 'desktop-applicant/
 import { startKioskWebHost, type KioskWebHost, type KioskWebHostOptions } from 'kiosk-shell/web-host';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildApp } from '../../../src/build/build-apps.ts';
 import { DEMO_KIOSKS } from '../../../src/demo/seed-demo.ts';
-import { startDeviceRig, type DeviceRig } from '../../../src/rig/device-rig.ts';
-import { processAlive } from '../../../src/rig/pcscd-rig.ts';
+import type { DeviceRig } from '../../../src/rig/device-rig.ts';
 import { REPO_ROOT } from '../../../src/rig/server-process.ts';
+import { assertAccessible, CHROMIUM_ARGS, EXPECTED_CONSOLE, startRigWhenFree } from './ui-helpers.ts';
 import type { VirtualMyNumberCard } from '../../../src/virtual-card/virtual-mynumber-card.ts';
 
 const ja = applicantStrings.ja;
@@ -22,46 +22,9 @@ const kja = KIOSK_STRINGS.ja;
 const RIGHT_PIN = '1234';
 const WRONG_PIN = '9999';
 const SHOTS = join(REPO_ROOT, '.test-output', 'screenshots', 'full-flow');
-const AXE_SOURCE = readFileSync(join(REPO_ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-// Chromium notes that a <meta> CSP cannot carry frame-ancestors (the hosts' header does).
-const EXPECTED_CONSOLE = /'frame-ancestors' is ignored when delivered via a <meta> element/;
 // The timed-out kiosk: gives up on the applicant after this long, and returns to start after this much inactivity.
 const SHORT_DECISION_MS = 4000;
 const SHORT_INACTIVITY_MS = 3000;
-
-/**
- * Starts the rig; while another process holds the machine's one pcscd, waits until that pcscd or
- * its holder is gone (never kills it), for up to 10 minutes. No event tells another process's
- * end, so this polls.
- */
-async function startRigWhenFree(): Promise<DeviceRig> {
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      return await startDeviceRig({ slots: 1 });
-    } catch (e) {
-      const message = (e as Error).message;
-      const busy = /pcscd \(pid (\d+)\) is in use by process (\d+)/.exec(message);
-      if (!busy || Date.now() > deadline) throw e;
-      console.log(`      [rig] ${message}; waiting for it to be released`);
-      const [pcscd, holder] = [Number(busy[1]), Number(busy[2])];
-      while (processAlive(pcscd) && processAlive(holder) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
-
-/** Fails on serious or critical axe violations (axe goes in through DevTools: the CSP refuses addScriptTag). */
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  if (!(await page.evaluate<boolean>("'axe' in window"))) await page.evaluate(AXE_SOURCE);
-  const bad = await page.evaluate<{ id: string; impact: string; help: string; nodes: string[] }[]>(
-    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })))`,
-  );
-  assert.deepEqual(bad, [], `${what}: accessibility violations\n${JSON.stringify(bad, null, 2)}`);
-}
-
 /** One screenshot per step (fonts loaded first), checked with axe. */
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });

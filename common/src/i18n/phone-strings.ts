@@ -1,0 +1,191 @@
+// Every text of the phone approval web app, in Japanese (the reference) and English; the English
+// table is typed from the Japanese one, so a missing key is a compile error.
+import type { Lang } from './applicant-strings.ts';
+
+const ja = {
+  title: '証明書の印刷確認',
+  switchLanguage: 'English',
+  switchLanguageLabel: 'Switch to English',
+  connection: {
+    online: '接続中: 印刷の確認を受け取れます',
+    offline: 'サーバーに接続できません。自動で再接続しています…',
+  },
+  pair: {
+    title: 'このスマートフォンを登録',
+    intro: 'パソコンの申請アプリに表示されたQRコードから開きました。このスマートフォンを、コンビニでの印刷を許可する端末として登録します。',
+    labelField: 'このスマートフォンの名前',
+    labelHint: 'パソコンの一覧に表示されます（あとで変更できます）',
+    submit: '登録する（指紋・顔・画面ロックで確認）',
+    working: '登録しています…',
+    noLink: 'このページは、パソコンの申請アプリで「スマートフォンを登録」を選ぶと表示されるQRコードから開いてください。',
+  },
+  waiting: {
+    title: 'パソコンで確認してください',
+    codeLabel: '確認番号',
+    intro: 'パソコンの画面に同じ確認番号が表示されていることを確かめ、パソコンで「このスマートフォンを登録」を押してください。',
+  },
+  home: {
+    title: '受付中の申請',
+    empty: '印刷できる申請はありません。パソコンの申請アプリで申請すると、ここに表示されます。',
+    open: '受付番号を表示',
+    expires: (d: string) => `有効期限: ${d}`,
+    pairedAs: (label: string) => `登録名: ${label}`,
+    pushOn: '通知: オン（ページを閉じていても印刷の確認をお知らせします）',
+    pushAsk: '印刷の確認を通知で受け取る',
+    pushUnavailable: 'このブラウザでは通知を使えません（iOS 16.4 より前、または通知が許可されていません）。印刷するときは、このページを開いたままにしてください。確認はこのページに表示されます。',
+    pushFailed: '通知を有効にできませんでした。印刷するときは、このページを開いたままにしてください。',
+  },
+  receipt: {
+    title: '受付番号',
+    back: '一覧に戻る',
+    qrAlt: (n: string) => `受付番号 ${n} のQRコード`,
+    howTo: 'コンビニのマルチコピー機で「証明書交付（受付番号）」を選び、このQRコードをスキャナーにかざすか、受付番号を入力してください。',
+  },
+  prompt: {
+    title: '印刷の確認',
+    intro: 'コンビニの端末で、次の証明書の印刷が求められています。',
+    store: '店舗',
+    location: '所在地',
+    certificate: '証明書',
+    copies: '部数',
+    copiesValue: (n: number) => `${n}通`,
+    fee: '手数料',
+    receipt: '受付番号',
+    remaining: (s: number) => `残り ${Math.floor(s / 60)}分${String(s % 60).padStart(2, '0')}秒`,
+    approve: '印刷を許可する（本人確認）',
+    decline: '許可しない',
+    approving: '本人確認をしています…',
+    verifyFailed: '本人確認ができませんでした。もう一度「印刷を許可する」を押してください。',
+    notYou: '心当たりがない場合は「許可しない」を押してください。',
+  },
+  outcome: {
+    title: '印刷の確認',
+    back: '一覧に戻る',
+    statuses: {
+      approved: '許可しました。端末で印刷を待っています。',
+      delivered: '端末が印刷しています…',
+      printed: '印刷が終わりました。証明書をお受け取りください。',
+      declined: '印刷を許可しませんでした。',
+      expired: '時間切れになりました。もう一度受付番号を入力してください。',
+      print_failed: '印刷できませんでした。店員にお知らせください。申請はもう一度印刷できます。',
+      abandoned: '端末での操作が取り消されました。',
+      refused: '交付できませんでした。市区町村の窓口にお問い合わせください。',
+      outcome_unknown: '印刷できたかどうか確認中です。店員にお知らせください。',
+      confirmation_pending: '確認を待っています。',
+      answeredElsewhere: '別の端末（パソコンまたは他のスマートフォン）で回答済みです。',
+    },
+  },
+  removed: {
+    title: '登録が解除されました',
+    body: 'このスマートフォンの登録は、解除されたか期限が切れました。使うには、パソコンの申請アプリでもう一度登録してください。',
+  },
+  statuses: {
+    submitted: '印刷できます',
+    in_issuance: '印刷の手続き中',
+  } as Record<string, string>,
+  errors: {
+    pairing_invalid: 'この登録用QRコードは使えません（使用済みか期限切れです）。パソコンで新しいQRコードを表示してください。',
+    rate_limited: '操作が多すぎます。しばらく待ってからやり直してください。',
+    passkey: '本人確認（パスキーの作成）ができませんでした。画面ロックを設定して、もう一度お試しください。',
+    unsupported: 'このブラウザはパスキー（指紋・顔・画面ロックによる確認）に対応していません。新しいブラウザでお試しください。',
+    network: 'サーバーに接続できませんでした。電波のよい場所でもう一度お試しください。',
+    generic: (code: string) => `エラーが発生しました（${code}）。もう一度お試しください。`,
+  },
+};
+
+/** The phone app's texts in one language. */
+export type PhoneStrings = typeof ja;
+
+const en: PhoneStrings = {
+  title: 'Certificate print confirmation',
+  switchLanguage: '日本語',
+  switchLanguageLabel: '日本語に切り替える',
+  connection: {
+    online: 'Connected: print confirmations will appear here',
+    offline: 'Cannot reach the server. Reconnecting automatically…',
+  },
+  pair: {
+    title: 'Pair this smartphone',
+    intro: 'You opened this from the QR code in the applicant app on your computer. This phone will become the device that allows printing at the store.',
+    labelField: 'Name of this phone',
+    labelHint: 'Shown in the list on your computer (you can change it later)',
+    submit: 'Pair (confirm with fingerprint, face or screen lock)',
+    working: 'Pairing…',
+    noLink: 'Open this page from the QR code that the applicant app on your computer shows under “Pair a smartphone”.',
+  },
+  waiting: {
+    title: 'Confirm on your computer',
+    codeLabel: 'Check code',
+    intro: 'Check that your computer shows the same check code, then press “Pair this smartphone” on the computer.',
+  },
+  home: {
+    title: 'Open applications',
+    empty: 'Nothing to print. Applications you make in the applicant app on your computer appear here.',
+    open: 'Show receipt number',
+    expires: (d) => `Valid until ${d}`,
+    pairedAs: (label) => `Paired as: ${label}`,
+    pushOn: 'Notifications: on (you are told about print confirmations even with this page closed)',
+    pushAsk: 'Get print confirmations as notifications',
+    pushUnavailable: 'Notifications are not available in this browser (iOS before 16.4, or permission denied). Keep this page open when you print; the confirmation appears here.',
+    pushFailed: 'Notifications could not be turned on. Keep this page open when you print.',
+  },
+  receipt: {
+    title: 'Receipt number',
+    back: 'Back to the list',
+    qrAlt: (n) => `QR code of receipt number ${n}`,
+    howTo: 'At the store’s multi-function copier, choose “Certificates (receipt number)”, then hold this QR code to the scanner or type the receipt number.',
+  },
+  prompt: {
+    title: 'Confirm printing',
+    intro: 'A store kiosk asks to print this certificate.',
+    store: 'Store',
+    location: 'Location',
+    certificate: 'Certificate',
+    copies: 'Copies',
+    copiesValue: (n) => `${n} ${n === 1 ? 'copy' : 'copies'}`,
+    fee: 'Fee',
+    receipt: 'Receipt number',
+    remaining: (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')} left`,
+    approve: 'Allow printing (verify it’s you)',
+    decline: 'Do not allow',
+    approving: 'Verifying it’s you…',
+    verifyFailed: 'Could not verify it’s you. Press “Allow printing” again.',
+    notYou: 'If you are not at a store right now, press “Do not allow”.',
+  },
+  outcome: {
+    title: 'Print confirmation',
+    back: 'Back to the list',
+    statuses: {
+      approved: 'Allowed. The kiosk is about to print.',
+      delivered: 'The kiosk is printing…',
+      printed: 'Printed. Please take your certificate.',
+      declined: 'You did not allow printing.',
+      expired: 'Time ran out. Enter the receipt number again.',
+      print_failed: 'Printing failed. Please tell the staff; the application can be printed again.',
+      abandoned: 'The kiosk cancelled.',
+      refused: 'The certificate could not be issued. Please contact the municipal office.',
+      outcome_unknown: 'Whether it printed is being checked. Please tell the staff.',
+      confirmation_pending: 'Waiting for your answer.',
+      answeredElsewhere: 'Already answered on another device (the computer or another phone).',
+    },
+  },
+  removed: {
+    title: 'This phone is no longer paired',
+    body: 'This phone was removed or its pairing expired. Pair it again from the applicant app on your computer.',
+  },
+  statuses: {
+    submitted: 'Ready to print',
+    in_issuance: 'Being printed',
+  },
+  errors: {
+    pairing_invalid: 'This pairing QR code cannot be used (already used or expired). Show a new one on your computer.',
+    rate_limited: 'Too many attempts. Wait a moment and try again.',
+    passkey: 'Could not verify it’s you (passkey creation failed). Set a screen lock and try again.',
+    unsupported: 'This browser does not support passkeys (fingerprint, face or screen lock). Try a current browser.',
+    network: 'Could not reach the server. Try again where the signal is good.',
+    generic: (code) => `Something went wrong (${code}). Please try again.`,
+  },
+};
+
+/** The phone app's texts by language. */
+export const PHONE_STRINGS: Record<Lang, PhoneStrings> = { ja, en };
