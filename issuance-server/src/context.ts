@@ -28,6 +28,8 @@ export interface ServerContext {
   applications: ApplicationService;
   issuance: IssuanceService;
   admin: AdminService;
+  /** Settlement reports and refunds owed (the admin CLI's, on the same store). */
+  settlement: SettlementService;
   /** Closes the database (the renderer belongs to whoever made it). */
   close(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export async function createContext(config: ServerConfig, log: Logger, publicUrl
     applications: new ApplicationService(store, lifecycle, documents, catalog, config),
     issuance: new IssuanceService(store, lifecycle, documents, config, log),
     admin: new AdminService(store, lifecycle, records, config.clock),
+    settlement: new SettlementService(store, config.clock),
     close: () => store.close(),
   };
 }
