@@ -182,7 +182,16 @@ export class IssuanceService {
 
   /** The refusal of an attempt whose data no longer allows the certificate. */
   private async refuse(attempt: AttemptRecord, prep: Extract<Preparation, { ok: false }>, actor: `kiosk:${string}` | 'system', now: number): Promise<never> {
-    await this.store.write((tx) => this.lifecycle.moveAttempt(tx, attempt.id, ['confirmation_pending', 'approved'], 'refused', actor, now, { refusalCode: prep.code, detail: prep.message }));
+    try {
+      await this.store.write((tx) => this.lifecycle.moveAttempt(tx, attempt.id, ['confirmation_pending', 'approved'], 'refused', actor, now, { refusalCode: prep.code, detail: prep.message }));
+    } catch (e) {
+      // On PostgreSQL the render started at the approval and the kiosk's fetch can refuse side by
+      // side: the one that finds the attempt already refused answers with that refusal too.
+      if (!(e instanceof ServiceError && e.code === 'invalid_state')) throw e;
+      const ended = await this.store.read((tx) => tx.applications.attempt(attempt.id));
+      if (ended?.status !== 'refused' || !ended.refusalCode) throw e;
+      throw new ServiceError(ended.refusalCode as RefusalCode, 'the data no longer allows this certificate');
+    }
     this.log.warn({ issuanceId: attempt.id, reason: prep.code }, 'issuance refused at print time');
     throw new ServiceError(prep.code, prep.message);
   }
