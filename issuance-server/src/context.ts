@@ -31,6 +31,8 @@ export interface ServerContext {
   issuance: IssuanceService;
   phones: PhoneService;
   admin: AdminService;
+  /** Settlement reports and refunds owed (the admin CLI's, on the same store). */
+  settlement: SettlementService;
   /** Closes the database (the renderer belongs to whoever made it). */
   close(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export async function createContext(config: ServerConfig, log: Logger, publicUrl
     issuance: new IssuanceService(store, lifecycle, documents, config, log, phones),
     phones,
     admin: new AdminService(store, lifecycle, records, config.clock),
+    settlement: new SettlementService(store, config.clock),
     close: () => store.close(),
   };
 }

@@ -17,7 +17,7 @@ import type { ServerConfig } from '../config.ts';
 import type { AttemptRecord, StoredDocument } from '../store/application-store.ts';
 import type { AttemptChanged, ChangeFeed } from '../store/change-feed.ts';
 import type { Kiosk } from '../store/kiosk-store.ts';
-import type { PaymentOutcome } from '../store/payment-store.ts';
+import type { PaymentOutcome, PaymentRecord } from '../store/payment-store.ts';
 import type { Store, Tx } from '../store/store.ts';
 import type { DeviceKey } from './device-keys.ts';
 import { verifyDeviceSignature } from './device-keys.ts';
@@ -185,7 +185,16 @@ export class IssuanceService {
 
   /** The refusal of an attempt whose data no longer allows the certificate. */
   private async refuse(attempt: AttemptRecord, prep: Extract<Preparation, { ok: false }>, actor: `kiosk:${string}` | 'system', now: number): Promise<never> {
-    await this.store.write((tx) => this.lifecycle.moveAttempt(tx, attempt.id, ['confirmation_pending', 'approved'], 'refused', actor, now, { refusalCode: prep.code, detail: prep.message }));
+    try {
+      await this.store.write((tx) => this.lifecycle.moveAttempt(tx, attempt.id, ['confirmation_pending', 'approved'], 'refused', actor, now, { refusalCode: prep.code, detail: prep.message }));
+    } catch (e) {
+      // On PostgreSQL the render started at the approval and the kiosk's fetch can refuse side by
+      // side: the one that finds the attempt already refused answers with that refusal too.
+      if (!(e instanceof ServiceError && e.code === 'invalid_state')) throw e;
+      const ended = await this.store.read((tx) => tx.applications.attempt(attempt.id));
+      if (ended?.status !== 'refused' || !ended.refusalCode) throw e;
+      throw new ServiceError(ended.refusalCode as RefusalCode, 'the data no longer allows this certificate');
+    }
     this.log.warn({ issuanceId: attempt.id, reason: prep.code }, 'issuance refused at print time');
     throw new ServiceError(prep.code, prep.message);
   }
@@ -319,12 +328,22 @@ export class IssuanceService {
    * status says (a settlement report then shows the conflict: a fee without a printed issuance).
    */
   private async settled(kiosk: Kiosk, id: string, outcome: PaymentOutcome, payment: PaymentReport | undefined, now: number, change: (tx: Tx) => Promise<IssuanceStatus>): Promise<IssuanceStatus> {
-    try {
-      return await this.store.write(async (tx) => {
+    const once = () =>
+      this.store.write(async (tx) => {
         const status = await change(tx);
         if (payment) await this.recordPayment(tx, kiosk, id, outcome, payment, now);
         return status;
       });
+    try {
+      return await once();
+    } catch (e) {
+      if (!(e instanceof ServiceError && e.code === 'invalid_state')) throw e;
+    }
+    // On PostgreSQL copies of one report (a kiosk retrying a slow answer) run side by side: the
+    // others read the attempt before the first moved it and find it moved only under its lock.
+    // Read afresh, they are retries like any other.
+    try {
+      return await once();
     } catch (e) {
       if (!(payment && e instanceof ServiceError && e.code === 'invalid_state')) throw e;
       await this.store.write((tx) => this.recordPayment(tx, kiosk, id, outcome, payment, now));
@@ -342,7 +361,14 @@ export class IssuanceService {
     if (collected !== expected) {
       throw new ServiceError('invalid_request', `payment: a${outcome === 'printed' ? ' printed' : 'n unprinted'} attempt keeps ¥${expected}, but inserted − change − refunded − owed is ¥${collected}`);
     }
-    if (!(await tx.payments.insert({ issuanceId: id, kioskId: kiosk.id, outcome, report: p, collected, recordedAt: now }))) return;
+    if (!(await tx.payments.insert({ issuanceId: id, kioskId: kiosk.id, outcome, report: p, collected, recordedAt: now }))) {
+      // Not inserted: a retry of the report (nothing to do), or money the server cannot take as
+      // reported. Refused in the contract's words: the kiosk keeps its journal entry for staff.
+      const stored = await tx.payments.get(id);
+      if (!stored) throw new ServiceError('invalid_state', `payment: refund slip ${p.slipCode ?? ''} is already another attempt's`);
+      if (!samePayment(stored, kiosk.id, outcome, p)) throw new ServiceError('invalid_state', 'payment: this attempt already has a different payment recorded');
+      return;
+    }
     tx.audit(
       {
         actor: `kiosk:${kiosk.id}`,
@@ -439,4 +465,22 @@ export class IssuanceService {
     if (moved.status === 'approved') this.prerender(moved);
     return moved.status;
   }
+}
+
+/** True when a stored payment is the one reported again (a retried report), to the yen and the coin. */
+function samePayment(stored: PaymentRecord, kioskId: string, outcome: PaymentOutcome, p: PaymentReport): boolean {
+  const a = stored.report;
+  return (
+    stored.kioskId === kioskId &&
+    stored.outcome === outcome &&
+    a.device === p.device &&
+    a.due === p.due &&
+    a.inserted === p.inserted &&
+    a.change === p.change &&
+    a.refunded === p.refunded &&
+    a.refundOwed === p.refundOwed &&
+    (a.slipCode ?? null) === (p.slipCode ?? null) &&
+    JSON.stringify(a.credits) === JSON.stringify(p.credits) &&
+    JSON.stringify(a.payouts) === JSON.stringify(p.payouts)
+  );
 }

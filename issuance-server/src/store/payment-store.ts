@@ -84,12 +84,13 @@ function fromRow(r: PaymentRow): PaymentRecord {
 export class PaymentStore {
   constructor(private readonly sql: SqlExecutor) {}
 
-  /** Records a payment once; false when the attempt already has one (a retried report). */
+  /** Records a payment once; false when the attempt already has one (a retried report) or its slip code is taken. */
   async insert(p: Omit<PaymentRecord, 'refundSettledAt' | 'refundSettledNote'>): Promise<boolean> {
     const r = p.report;
+    // No conflict target: a slip code another attempt holds is the caller's to refuse, not a constraint error.
     const res = await this.sql.run(
       `INSERT INTO payments (issuance_id, kiosk_id, outcome, device, due, inserted, change_paid, refunded, refund_owed, collected, slip_code,
-         credits_json, payouts_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issuance_id) DO NOTHING`,
+         credits_json, payouts_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       [p.issuanceId, p.kioskId, p.outcome, r.device, r.due, r.inserted, r.change, r.refunded, r.refundOwed, p.collected, r.slipCode ?? null, JSON.stringify(r.credits), JSON.stringify(r.payouts), p.recordedAt],
     );
     return res.changes === 1;
