@@ -196,9 +196,14 @@ describe('kiosk payment: sessions with the virtual cash unit, a real server and 
       },
       () => vcu.insertNote(),
       async (_due, s) => {
+        // Cancel only once the session has counted the coin (its payment screen shows ¥10 in),
+        // so the cancel is one that must pay money back, not one that races the credit.
+        let credited = false;
+        const watch = (p: KioskProgress) => (credited ||= p.kind === 'payment' && p.payment.state === 'inserting' && p.payment.inserted >= 10);
+        s.on('progress', watch);
         vcu.insertCoin(10);
-        await untilEvent(vcu, 'change', () => vcu.taken.at(-1) === 10, 'a coin');
-        await new Promise((r) => setTimeout(r, 80));
+        await untilEvent(s, 'progress', () => credited, 'the session to credit the ¥10 coin');
+        s.off('progress', watch);
         s.cancel();
       },
       () => vcu.insertCoin('500-bicolour'),
@@ -220,6 +225,10 @@ describe('kiosk payment: sessions with the virtual cash unit, a real server and 
     assert.equal(t.refunded, sum(payments.map((p) => p.refunded)));
     assert.equal(t.owed, sum(payments.map((p) => p.refundOwed)));
     assert.ok(outcomes.some((o) => o.status === 'print_failed') && outcomes.some((o) => o.paymentEnd === 'cancelled'), `the storm had failures and cancels: ${outcomes.map((o) => o.status).join(', ')}`);
+    // Each cancel came after its coin was counted: the ¥10 went back out (or is owed), none kept.
+    for (const o of outcomes.filter((x) => x.paymentEnd === 'cancelled')) {
+      assert.deepEqual([o.payment?.inserted, o.payment?.change, (o.payment?.refunded ?? 0) + (o.payment?.refundOwed ?? 0)], [10, 0, 10], JSON.stringify(o.payment));
+    }
 
     // The admin CLI's CSV has the same totals, and its PDF is one page per store.
     const out = mkdtempSync(join(tmpdir(), 'settlement-'));
