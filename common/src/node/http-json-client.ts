@@ -102,8 +102,12 @@ export async function httpCall(endpoint: ServerEndpoint, call: HttpCall): Promis
   }
 }
 
-/** One exchange with one node. */
-function exchange(baseUrl: string, endpoint: ServerEndpoint, call: HttpCall): Promise<HttpAnswer> {
+/**
+ * One exchange with one node. A kept-alive connection the server closed as the request went out
+ * (its idle timer and our send crossed) resets before any answer: the server never read that
+ * request, so it is sent once more on a new connection, as Node's documentation advises.
+ */
+function exchange(baseUrl: string, endpoint: ServerEndpoint, call: HttpCall, staleRetry = true): Promise<HttpAnswer> {
   const url = new URL(call.path, baseUrl);
   const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
   const headers: Record<string, string> = { accept: 'application/json, application/pdf' };
@@ -116,10 +120,12 @@ function exchange(baseUrl: string, endpoint: ServerEndpoint, call: HttpCall): Pr
   const tls = url.protocol === 'https:';
   const send = tls ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = send(
       url,
       { method: call.method, headers, agent: agentFor(endpoint, tls), timeout: call.timeoutMs ?? endpoint.timeoutMs ?? 15_000, ...(endpoint.ca ? { ca: endpoint.ca } : {}), ...(call.signal ? { signal: call.signal } : {}) },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => reject(new NetworkError(`connection to ${url.origin} broke: ${e.message}`)));
@@ -148,7 +154,13 @@ function exchange(baseUrl: string, endpoint: ServerEndpoint, call: HttpCall): Pr
       else socket.once('connect', () => (connected = true));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e) => reject(call.signal?.aborted ? e : new NetworkError(`cannot reach ${url.origin}: ${e.message}`, connected)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (staleRetry && req.reusedSocket && !answered && e.code === 'ECONNRESET' && !call.signal?.aborted) {
+        resolve(exchange(baseUrl, endpoint, call, false));
+        return;
+      }
+      reject(call.signal?.aborted ? e : new NetworkError(`cannot reach ${url.origin}: ${e.message}`, connected));
+    });
     req.end(payload);
   });
 }
