@@ -21,10 +21,10 @@ import {
 } from '@cert/common';
 import { generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.ts';
 import type { ApplicationRecord } from '../store/application-store.ts';
+import type { ChangeFeed } from '../store/change-feed.ts';
 import type { PairingRecord, PhoneRecord } from '../store/phone-store.ts';
 import type { Session } from '../store/session-store.ts';
 import type { Store, Tx } from '../store/store.ts';
@@ -36,10 +36,7 @@ import { takeTokens } from './rate-limiter.ts';
 import { ServiceError } from './service-error.ts';
 
 /** A phone whose trust changed (confirmed, renamed, removed, expired): its sockets are told or closed. */
-export interface PhoneChanged {
-  phoneId: string;
-  deviceKeySha256: string;
-}
+export type { PhoneChanged } from '../store/change-feed.ts';
 
 /** Why a phone's key is not (or no longer) one the server answers. */
 export type PhoneRefusal = 'device_unknown' | 'device_removed';
@@ -56,8 +53,13 @@ const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 
 /** Pairing, registration, the PC's list of phones, and the checks behind a phone's answers. */
 export class PhoneService {
-  /** Committed changes to phones, for the applicant socket. */
-  readonly changes = new EventEmitter<{ phone: [PhoneChanged] }>();
+  /**
+   * Committed changes to phones (`phone`), this node's and the other nodes' alike, and `resync`
+   * when other nodes' may have been missed: the applicant socket listens here.
+   */
+  get changes(): ChangeFeed {
+    return this.store.changes;
+  }
 
   constructor(
     private readonly store: Store,
@@ -77,8 +79,9 @@ export class PhoneService {
     return { origin: url.origin, rpId: url.hostname };
   }
 
-  private announce(p: PhoneRecord): void {
-    this.changes.emit('phone', { phoneId: p.id, deviceKeySha256: p.deviceKeySha256 });
+  /** Inside the change's transaction: the store tells this node's sockets after the commit, and the other nodes by id. */
+  private announce(tx: Tx, p: PhoneRecord): void {
+    tx.announce({ kind: 'phone', phoneId: p.id, deviceKeySha256: p.deviceKeySha256 });
   }
 
   private async limit(tx: Tx, key: string, limit: ServerConfig['pairingRateLimit'], now: number): Promise<ServiceError | null> {
@@ -151,7 +154,7 @@ export class PhoneService {
   /** The resident confirms on the PC that the phone showing the same code is theirs: from now on it is trusted. */
   async confirmPairing(session: Session, id: string): Promise<PairingState> {
     const now = this.config.clock();
-    const { view, phone } = await this.store.write(async (tx) => {
+    return this.store.write(async (tx) => {
       const p = await this.ownPairing(tx, session, id, true);
       if (p.expiresAt <= now) throw new ServiceError('pairing_invalid', 'the pairing has expired; start again');
       if (p.status !== 'registered' || !p.phoneId) throw new ServiceError('invalid_state', `the pairing is ${p.status}, not waiting for confirmation`);
@@ -160,26 +163,26 @@ export class PhoneService {
       if (!(await tx.phones.activate(p.phoneId, now, now + this.config.phoneValidityMs))) throw new ServiceError('invalid_state', 'the phone is no longer waiting');
       const phone = (await tx.phones.phone(p.phoneId))!;
       tx.audit({ actor: `resident:${p.residentId}`, event: 'phone.paired', subject: phone.id, details: { pairing: p.id, pc: p.pcDeviceKeySha256.slice(0, 16), expiresAt: iso(phone.expiresAt) } }, now);
-      return { view: await this.pairingView(tx, { ...p, status: 'confirmed' }, now), phone };
+      this.announce(tx, phone);
+      return this.pairingView(tx, { ...p, status: 'confirmed' }, now);
     });
-    this.announce(phone);
-    return view;
   }
 
   /** The resident cancels a pairing (the code did not match, or they changed their mind); a phone that registered with it is dropped. */
   async cancelPairing(session: Session, id: string): Promise<PairingState> {
     const now = this.config.clock();
-    const { view, phone } = await this.store.write(async (tx) => {
+    return this.store.write(async (tx) => {
       const p = await this.ownPairing(tx, session, id, true);
-      if (p.status === 'confirmed' || p.status === 'cancelled') return { view: await this.pairingView(tx, p, now), phone: null };
+      if (p.status === 'confirmed' || p.status === 'cancelled') return this.pairingView(tx, p, now);
       await tx.phones.movePairing(p.id, p.status, 'cancelled', now);
       const phone = p.phoneId ? await tx.phones.phone(p.phoneId, true) : null;
-      if (phone) await tx.phones.remove(phone.id, now);
+      if (phone) {
+        await tx.phones.remove(phone.id, now);
+        this.announce(tx, phone);
+      }
       tx.audit({ actor: `resident:${p.residentId}`, event: 'phone.pairing.cancel', subject: p.id, details: phone ? { phone: phone.id } : {} }, now);
-      return { view: await this.pairingView(tx, { ...p, status: 'cancelled' }, now), phone };
+      return this.pairingView(tx, { ...p, status: 'cancelled' }, now);
     });
-    if (phone) this.announce(phone);
-    return view;
   }
 
   /** The trusted phones of this session's resident on this PC. */
@@ -211,25 +214,23 @@ export class PhoneService {
   /** Renames a phone. */
   async rename(session: Session, phoneId: string, label: string): Promise<void> {
     const now = this.config.clock();
-    const phone = await this.store.write(async (tx) => {
+    await this.store.write(async (tx) => {
       const p = await this.ownPhone(tx, session, phoneId);
       await tx.phones.rename(p.id, label);
       tx.audit({ actor: `resident:${session.residentId}`, event: 'phone.rename', subject: p.id }, now);
-      return p;
+      this.announce(tx, p);
     });
-    this.announce(phone);
   }
 
   /** Removes a phone: its socket is closed and it answers nothing from now on. */
   async remove(session: Session, phoneId: string): Promise<void> {
     const now = this.config.clock();
-    const phone = await this.store.write(async (tx) => {
+    await this.store.write(async (tx) => {
       const p = await this.ownPhone(tx, session, phoneId);
       await tx.phones.remove(p.id, now);
       tx.audit({ actor: `resident:${session.residentId}`, event: 'phone.removed', subject: p.id, details: { pc: p.pcDeviceKeySha256.slice(0, 16) } }, now);
-      return p;
+      this.announce(tx, p);
     });
-    this.announce(phone);
   }
 
   // ——— the phone (holding the pairing secret) ———
@@ -303,7 +304,7 @@ export class PhoneService {
     if (!verified.verified) throw new ServiceError('passkey_invalid', 'the passkey registration does not verify');
     const credential = verified.registrationInfo.credential;
     const phoneId = randomUUID();
-    const phone = await this.store.write(async (tx) => {
+    await this.store.write(async (tx) => {
       const p = await tx.phones.pairing(claimed.id, true);
       if (!p || p.status !== 'claimed' || p.expiresAt <= now || p.phoneKeySha256 !== device.sha256) throw new ServiceError('pairing_invalid', 'the pairing changed meanwhile; show a new code on the PC');
       await tx.phones.addPhone({
@@ -323,9 +324,8 @@ export class PhoneService {
       });
       await tx.phones.movePairing(p.id, 'claimed', 'registered', now, phoneId);
       tx.audit({ actor: 'phone', event: 'phone.registered', subject: phoneId, details: { pairing: p.id } }, now);
-      return (await tx.phones.phone(phoneId))!;
+      this.announce(tx, (await tx.phones.phone(phoneId))!);
     });
-    this.announce(phone);
     return { phoneId, status: 'awaiting_confirmation', credentialId: credential.id, rpId };
   }
 
@@ -448,13 +448,9 @@ export class PhoneService {
   /** Drops phones whose pairing ran out unconfirmed, and old pairings. */
   async sweep(): Promise<void> {
     const now = this.config.clock();
-    const removed = await this.store.write(async (tx) => {
-      const ids = await tx.phones.purgeExpired(now);
-      const phones = [];
-      for (const id of ids) phones.push((await tx.phones.phone(id))!);
-      return phones;
+    await this.store.write(async (tx) => {
+      for (const id of await tx.phones.purgeExpired(now)) this.announce(tx, (await tx.phones.phone(id))!);
     });
-    for (const p of removed) this.announce(p);
   }
 }
 

@@ -285,7 +285,7 @@ export class ApplicationStore {
     return r ? { certificateType: r.certificate_type, issuedAt: r.issued_at, documentSha256: r.document_sha256, attemptStatus: r.status } : null;
   }
 
-  /** The changes another node announced, as the records are now (records that no longer exist are left out). */
+  /** The application and attempt changes another node announced, as the records are now (records that no longer exist, and other kinds, are left out). */
   async lifecycleChanges(refs: readonly ChangeRef[]): Promise<LifecycleChange[]> {
     const ids = (kind: ChangeRef['kind']) => [...new Set(refs.filter((r) => r.kind === kind).map((r) => r.id))];
     const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
@@ -311,7 +311,7 @@ export class ApplicationStore {
         const r = appById.get(ref.id);
         return r ? [{ kind: 'application', applicationId: r.id, residentId: r.resident_id, deviceKeySha256: r.device_key_sha256, status: r.status }] : [];
       }
-      const t = attemptById.get(ref.id);
+      const t = ref.kind === 'attempt' ? attemptById.get(ref.id) : undefined;
       return t ? [{ kind: 'attempt', attemptId: t.id, requestId: t.request_id, applicationId: t.application_id, residentId: t.resident_id, deviceKeySha256: t.device_key_sha256, status: t.status }] : [];
     });
   }

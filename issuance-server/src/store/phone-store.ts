@@ -1,3 +1,4 @@
+import type { LifecycleChange } from './change-feed.ts';
 import type { SqlExecutor } from './db/sql.ts';
 import type { SessionCard } from './session-store.ts';
 
@@ -208,6 +209,17 @@ export class PhoneStore {
   async phoneByKey(keySha256: string): Promise<PhoneRecord | null> {
     const r = await this.sql.get<PhoneRow>('SELECT * FROM phones WHERE device_key_sha256 = ?', [keySha256]);
     return r ? phoneFromRow(r) : null;
+  }
+
+  /** The phone changes another node announced, read back by id (phones are never deleted, so each is found). */
+  async phoneChanges(ids: readonly string[]): Promise<LifecycleChange[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const rows = await this.sql.all<{ id: string; device_key_sha256: string }>(
+      `SELECT id, device_key_sha256 FROM phones WHERE id IN (${unique.map(() => '?').join(', ')})`,
+      unique,
+    );
+    return rows.map((r) => ({ kind: 'phone', phoneId: r.id, deviceKeySha256: r.device_key_sha256 }));
   }
 
   /** True when the key is already some phone's (or a PC's) device key. */

@@ -4,7 +4,7 @@
 // after the commit.
 import { ApplicationStore } from './application-store.ts';
 import { AuditLog, type AuditEvent, type PendingAuditEvent } from './audit-log.ts';
-import type { ChangeFeed, ChangeRef, LifecycleChange } from './change-feed.ts';
+import { changeRef, type ChangeFeed, type ChangeRef, type LifecycleChange } from './change-feed.ts';
 import type { SqlDatabase, SqlExecutor } from './db/sql.ts';
 import { SerialQueue } from './db/serial-queue.ts';
 import { KioskStore } from './kiosk-store.ts';
@@ -21,6 +21,17 @@ import { TrustStore } from './trust-store.ts';
 
 /** At most this many of other nodes' changes are read back in one query. */
 const REMOTE_BATCH = 100;
+
+/** Other nodes' changes as the records are now, in the order they were announced. */
+async function remoteChanges(tx: Tx, refs: readonly ChangeRef[]): Promise<LifecycleChange[]> {
+  const key = (r: ChangeRef) => `${r.kind} ${r.id}`;
+  const found = [
+    ...(await tx.applications.lifecycleChanges(refs.filter((r) => r.kind !== 'phone'))),
+    ...(await tx.phones.phoneChanges(refs.filter((r) => r.kind === 'phone').map((r) => r.id))),
+  ];
+  const byRef = new Map(found.map((c) => [key(changeRef(c)), c]));
+  return refs.flatMap((r) => byRef.get(key(r)) ?? []);
+}
 
 /** The stores of one transaction. */
 export class Tx {
@@ -39,7 +50,7 @@ export class Tx {
   readonly auditLog: AuditLog;
   /** Audit events to append when the transaction ends. */
   readonly pendingAudit: PendingAuditEvent[] = [];
-  /** Lifecycle changes to announce after the commit. */
+  /** Lifecycle and phone changes to announce after the commit. */
   readonly pendingChanges: LifecycleChange[] = [];
 
   constructor(
@@ -67,7 +78,7 @@ export class Tx {
     this.pendingAudit.push({ ...event, at });
   }
 
-  /** Announces a lifecycle change once this transaction has committed. */
+  /** Announces a lifecycle or phone change once this transaction has committed (to this node's listeners and, by id, to the other nodes). */
   announce(change: LifecycleChange): void {
     this.assertWritable();
     this.pendingChanges.push(change);
@@ -122,7 +133,7 @@ export class Store {
       return !seen.has(key) && !!seen.add(key);
     });
     try {
-      this.changes.publish(await this.read((tx) => tx.applications.lifecycleChanges(refs)));
+      this.changes.publish(await this.read((tx) => remoteChanges(tx, refs)));
     } catch (err) {
       // The database went away between the notice and the read: whoever waits reads again.
       this.changes.failed(err);

@@ -88,6 +88,7 @@ export class ApplicantSocketHub {
     this.issuance.changes.on('application', this.onApplication);
     this.issuance.changes.on('resync', this.onResync);
     this.phones.changes.on('phone', this.onPhone);
+    this.phones.changes.on('resync', this.onPhoneResync);
     this.heartbeat = setInterval(() => this.ping(), config.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -290,8 +291,12 @@ export class ApplicantSocketHub {
     if (phones.length) this.refreshPhones(phones).catch((err: unknown) => this.log.error({ err }, 'phone state push failed'));
   };
 
-  /** Sends each phone its state as it is now (receipts, label), or closes the socket of one no longer trusted. */
-  private async refreshPhones(peers: readonly Peer[]): Promise<void> {
+  /**
+   * Sends each phone its state as it is now (receipts, label), or closes the socket of one no
+   * longer trusted. With `resendRequests`, an active phone gets the waiting requests again (after a
+   * resync, requests other nodes made may not have reached it).
+   */
+  private async refreshPhones(peers: readonly Peer[], resendRequests = false): Promise<void> {
     for (const p of peers) {
       if (!p.device || !p.phone) continue;
       const phone = await this.phones.usable(p.device.sha256);
@@ -303,7 +308,7 @@ export class ApplicantSocketHub {
       p.phone.active = phone.state === 'active';
       this.send(p, await this.phones.state(phone));
       // A phone confirmed on the PC just now gets the requests already waiting.
-      if (becameActive) {
+      if (becameActive || (resendRequests && phone.state === 'active')) {
         for (const request of await this.issuance.pendingRequests([phone.phone.pcDeviceKeySha256], phone.phone.residentId)) this.send(p, request);
       }
     }
@@ -321,9 +326,18 @@ export class ApplicantSocketHub {
 
   private async resendPending(): Promise<void> {
     for (const device of [...this.byDevice.keys()]) {
-      for (const request of await this.issuance.pendingRequests([device])) for (const p of this.peersOf(device)) this.send(p, request);
+      // A phone's requests are the PC's it is bound to: the phone resync below sends them.
+      const pcs = this.peersOf(device).filter((p) => !p.phone);
+      if (pcs.length === 0) continue;
+      for (const request of await this.issuance.pendingRequests([device])) for (const p of pcs) this.send(p, request);
     }
   }
+
+  /** Phone changes other nodes made while this one could not hear them: every connected phone is checked again. */
+  private readonly onPhoneResync = (): void => {
+    const phones = [...this.peers].filter((p) => p.phone);
+    if (phones.length) this.refreshPhones(phones, true).catch((err: unknown) => this.log.warn({ err }, 'phones could not be checked again after a resync'));
+  };
 
   private ping(): void {
     for (const p of this.peers) {
@@ -344,6 +358,7 @@ export class ApplicantSocketHub {
     this.issuance.changes.off('application', this.onApplication);
     this.issuance.changes.off('resync', this.onResync);
     this.phones.changes.off('phone', this.onPhone);
+    this.phones.changes.off('resync', this.onPhoneResync);
     for (const p of this.peers) p.ws.terminate();
     this.wss.close();
   }

@@ -8,6 +8,7 @@ import { formatSummary, summarize } from '@cert/scripts/load';
 import { openStore } from '../../src/context.ts';
 import { onTestCluster, testStorage } from '../test-storage.ts';
 import { assertError, eventually, TestDevice, TestServer, type Applicant, type TestSocket } from '../integration/harness.ts';
+import { pairPhone, startPairing, TestPhone } from '../integration/phone-helpers.ts';
 
 describe('several nodes on one PostgreSQL database', function () {
   this.timeout(120_000);
@@ -83,6 +84,42 @@ describe('several nodes on one PostgreSQL database', function () {
       // it and the tail to what only a missed notification (found by a resync, seconds) would exceed.
       assert.ok(s.p50 < 100, `p50 ${s.p50.toFixed(1)} ms`);
       assert.ok(s.p99 < 1000, `p99 ${s.p99.toFixed(1)} ms`);
+    });
+
+    it('paired phones: a removal on A closes the phone socket on B, a confirmation on A reaches the waiting phone on B', async () => {
+      const removed = await pairPhone(a, taro);
+      const removedSocket = await b.deviceSocket(removed.device);
+      await removedSocket.next('phone-state', (m) => m.status === 'active');
+      const res = await a.http('DELETE', `/api/v1/phones/${removed.phoneId}`, { bearer: taro.token });
+      assert.equal(res.status, 200, res.text);
+      assert.equal((await removedSocket.next('error')).code, 'device_removed');
+      assert.equal((await removedSocket.waitClosed()).reason, 'device_removed');
+
+      const waiting = new TestPhone(a);
+      const { pairingId, secret } = await startPairing(a, taro);
+      assert.equal((await waiting.register(secret)).status, 201);
+      const waitingSocket = await b.deviceSocket(waiting.device);
+      assert.equal((await waitingSocket.next('phone-state')).status, 'awaiting_confirmation');
+      const confirmed = await a.http('POST', `/api/v1/phones/pairings/${pairingId}/confirm`, { bearer: taro.token });
+      assert.equal(confirmed.status, 200, confirmed.text);
+      await waitingSocket.next('phone-state', (m) => m.status === 'active');
+      // Trusted on B now: a request claimed on C reaches it there.
+      const app = await c.apply(taro);
+      const issuance = await c.claim(0, app.receiptNumber);
+      await waitingSocket.next('print-confirmation-request', (m) => m.applicationId === app.applicationId);
+      assert.equal((await c.kioskAbandon(0, issuance.issuanceId)).status, 200);
+    });
+
+    it('a phone change B missed while its LISTEN connection was down: the resync closes the removed phone on B', async () => {
+      const phone = await pairPhone(a, taro);
+      const sock = await b.deviceSocket(phone.device);
+      await sock.next('phone-state', (m) => m.status === 'active');
+      // Removed behind the servers' backs, so no node announces it: only the resync can find it.
+      await a.execute("UPDATE phones SET status = 'removed', removed_at = ? WHERE id = ?", [Date.now(), phone.phoneId]);
+      const cut = await a.query<{ ok: boolean }>("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query = 'LISTEN issuance_changes'");
+      assert.ok(cut.length > 0, 'the listeners were found');
+      assert.equal((await sock.next('error', undefined, 15_000)).code, 'device_removed');
+      await sock.waitClosed();
     });
 
     it('a device re-authenticating on another node gets the request made while its node was away', async () => {

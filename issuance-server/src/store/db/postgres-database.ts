@@ -3,8 +3,8 @@
 // transaction runs on one of them in READ COMMITTED, where the stores' row locks (`FOR UPDATE`,
 // taken on the application before the attempt) and guarded updates (`WHERE status = ?`) hold
 // across nodes. The audit log's appends are serialised by a transaction-scoped advisory lock.
-// Lifecycle changes reach the other nodes by NOTIFY at commit, carrying ids only, heard on one
-// dedicated LISTEN connection per node. A lost database makes every call fail with
+// Lifecycle and paired-phone changes reach the other nodes by NOTIFY at commit, carrying ids
+// only, heard on one dedicated LISTEN connection per node. A lost database makes every call fail with
 // StoreUnavailableError (503 + Retry-After); the pool and the listener reconnect by themselves.
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -18,7 +18,7 @@ export interface PostgresOptions {
   busyWaitMs?: number;
 }
 
-/** The NOTIFY channel of lifecycle changes (one database per municipality, so one channel is enough). */
+/** The NOTIFY channel of lifecycle and phone changes (one database per municipality, so one channel is enough). */
 const CHANNEL = 'issuance_changes';
 /** Connections per node: a write holds one for its few milliseconds; long-polls and sockets hold none. */
 const POOL_SIZE = 10;
@@ -43,7 +43,7 @@ const CONNECTION_LOST = /connection terminated|not queryable|timeout exceeded wh
 const changeNoticeSchema = z.strictObject({
   node: z.uuid(),
   changes: z
-    .array(z.strictObject({ kind: z.enum(['application', 'attempt']), id: z.string().min(1).max(100) }))
+    .array(z.strictObject({ kind: z.enum(['application', 'attempt', 'phone']), id: z.string().min(1).max(100) }))
     .min(1)
     .max(NOTICE_BATCH),
 });
@@ -233,7 +233,7 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
-  /** Notifies the other nodes of this transaction's lifecycle changes; PostgreSQL delivers them at commit, in commit order. */
+  /** Notifies the other nodes of this transaction's lifecycle and phone changes; PostgreSQL delivers them at commit, in commit order. */
   async announceInTransaction(sql: SqlExecutor, changes: readonly LifecycleChange[]): Promise<void> {
     for (let i = 0; i < changes.length; i += NOTICE_BATCH) {
       const notice: z.infer<typeof changeNoticeSchema> = { node: this.nodeId, changes: changes.slice(i, i + NOTICE_BATCH).map(changeRef) };

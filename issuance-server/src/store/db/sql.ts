@@ -44,8 +44,8 @@ export interface SqlDatabase {
    */
   write<T>(fn: (sql: SqlExecutor) => Promise<T>): Promise<T>;
   /**
-   * Called at the end of every write transaction with the lifecycle changes it made, so that an
-   * engine shared by several nodes can tell the others (delivered on commit, ids only).
+   * Called at the end of every write transaction with the lifecycle and phone changes it made, so
+   * that an engine shared by several nodes can tell the others (delivered on commit, ids only).
    */
   announceInTransaction?(sql: SqlExecutor, changes: readonly LifecycleChange[]): Promise<void>;
   /**
@@ -58,7 +58,7 @@ export interface SqlDatabase {
   close(): Promise<void>;
 }
 
-/** Receives the lifecycle changes other nodes committed. */
+/** Receives the lifecycle and phone changes other nodes committed. */
 export interface RemoteChangeListener {
   changed(refs: readonly ChangeRef[]): void;
   resync(): void;
