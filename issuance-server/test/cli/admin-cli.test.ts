@@ -434,7 +434,7 @@ describe('admin CLI (spawned bin)', function () {
       for (const [i, r] of results.entries()) {
         failed(r, 2, expected[i]!, `case ${i}`);
         assert.match(r.stderr, /^usage:$/m, `case ${i} shows the usage`);
-        assert.match(r.stderr, /issuance-server admin --data-dir DIR audit verify/);
+        assert.match(r.stderr, /issuance-server admin STORE audit verify/);
         assert.doesNotMatch(r.stderr, /\n\s+at /, `case ${i}: no stack trace`);
       }
       const help = await runCli(['--help']);

@@ -114,7 +114,7 @@ describe('single executable: serve and every admin command without Node', functi
     const help = await run('--help');
     ok(help, '--help');
     assert.match(help.stdout, /^usage:\n/);
-    assert.match(help.stdout, /admin --data-dir DIR backup --to FILE/);
+    assert.match(help.stdout, /admin STORE backup --to FILE/);
     const serveHelp = await run('serve', '--help');
     ok(serveHelp, 'serve --help');
     assert.match(serveHelp.stdout, /\[--kiosk-lookup-limit BURST\/PER_MIN\]/);

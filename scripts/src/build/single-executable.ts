@@ -53,8 +53,9 @@ export interface ExecutableBuild {
 // ws tries these optional native speed-ups inside try/catch. In the executable the attempt would
 // print Node's warning that the main script's require() loads only built-in modules, so they
 // become modules that fail exactly as an absent package does. The server imports esbuild only to
-// build its phone app from source, which the executable embeds already built.
-const ABSENT_OPTIONAL_MODULES = /^(bufferutil|utf-8-validate|esbuild)$/;
+// build its phone app from source, which the executable embeds already built; node-postgres
+// reaches for `pg-native` only when asked for its native client, which the server never is.
+const ABSENT_OPTIONAL_MODULES = /^(bufferutil|utf-8-validate|esbuild|pg-native)$/;
 const absentOptionalModules: Plugin = {
   name: 'absent-optional-modules',
   setup(b) {
