@@ -21,7 +21,7 @@ try {
   // Whole flows through the wire contract against one in-process server.
   const dataDir = join(work, 'server');
   const seeded = await seedDemo(dataDir, pki);
-  const server = await startServer({ ...defaultServerConfig(dataDir), port: 0, logLevel: 'warn', kioskRateLimit: { burst: 1000, perMinute: 6000 } }, createLogger('warn'));
+  const server = await startServer({ ...defaultServerConfig(dataDir), port: 0, logLevel: 'warn', kioskRateLimit: { burst: 1000, perMinute: 6000 }, authAddressRateLimit: { burst: 1000, perMinute: 6000 } }, createLogger('warn'));
   try {
     const token = softwareToken(pki.residents['R0001']!.auth);
     const device = DeviceKey.loadOrCreate(join(work, 'device-key.der'));
