@@ -33,8 +33,8 @@ const CORES = cpus().length;
 const NOFILE = 65_536;
 /** A level must beat the best so far by this factor, or it counts as flat (two flat levels end a ramp). */
 const RISE = 1.05;
-/** Descriptors the server needs besides its applicant sockets. */
-const FD_RESERVE = 200;
+/** Descriptors the server needs besides the measured sockets: the agents' and kiosks' connections, workers, files. */
+const FD_RESERVE = 1000;
 
 /** One row of the final table. */
 interface Verdict {
