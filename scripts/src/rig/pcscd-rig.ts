@@ -41,6 +41,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, 
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
 export const PCSCD_PID_FILE = '/run/pcscd/pcscd.pid';
@@ -397,10 +398,6 @@ function removeExitHooks(): void {
 
 function hex2(n: number): string {
   return n.toString(16).toUpperCase().padStart(2, '0');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function readPidFile(): number | undefined {

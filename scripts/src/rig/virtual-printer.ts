@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.ts';
 
 /**
@@ -88,7 +89,6 @@ esac
 `;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs ipptool with a test file; true when every test passed. */
 function ipptool(uri: string, testFile: string, vars: Record<string, string> = {}, file?: string): { ok: boolean; out: string } {
