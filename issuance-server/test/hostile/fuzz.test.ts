@@ -342,7 +342,11 @@ function protocolCases(rand: () => number, n: number): HttpCase[] {
       const prefix = rand() < 0.5 ? Buffer.from(pick(['GET / HTTP/1.1\r\n', 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n', 'G', '\r\n'])) : Buffer.alloc(0);
       // An HTTP-looking start gets an end of headers, so that the server has a whole request to refuse.
       const end = Buffer.from(prefix.length ? '\r\n\r\n' : '');
-      cases.push({ label: prefix.length ? 'HTTP start, then random bytes' : 'random bytes (not HTTP)', garbage: !prefix.length, build: () => Buffer.concat([prefix, noise, end]) });
+      const bytes = Buffer.concat([prefix, noise, end]);
+      // Blank lines before a request line are skipped by HTTP (RFC 9112 §2.2): bytes that are
+      // all CR/LF are no request yet, so closing without an answer is right for them too.
+      const noRequest = !prefix.length || /^[\r\n]*$/.test(bytes.toString('latin1'));
+      cases.push({ label: prefix.length ? 'HTTP start, then random bytes' : 'random bytes (not HTTP)', garbage: noRequest, build: () => bytes });
     } else {
       const [label, build, garbage] = pick(fixed);
       cases.push({ label, build, ...(garbage ? { garbage } : {}) });
